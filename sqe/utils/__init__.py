@@ -1,0 +1,1 @@
+"""Shared infrastructure: logging, atomic files, typed configs, stage entry points, provenance."""

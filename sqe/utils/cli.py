@@ -1,0 +1,248 @@
+"""The shared entry point of every ``python -m sqe.bin.<verb>`` stage.
+
+Contract (README "Stage entry points"):
+
+    python -m sqe.bin.<verb> [--conf FILE.yaml] [--set KEY.PATH=VALUE ...] [--<top-level key> VALUE ...]
+                             [--out DIR] [stage arguments] [--print_conf] [--dry_run] [--overwrite]
+
+- The config is a dataclass; defaults < ``--conf`` YAML < ``--<key>`` flags and ``--set`` overrides.
+  Unknown or mistyped keys exit with status 2 before any work starts.
+- ``--print_conf`` prints the resolved config (usable as ``--conf`` again) and exits.
+- ``--dry_run`` checks config and inputs, writes nothing.
+- With ``--out``, the stage is idempotent: ``<out>/.done`` holds a hash of the verb, the resolved config,
+  the stage arguments and the identity of every input. An unchanged stage says "up to date" and skips;
+  ``--overwrite`` forces a rerun. ``config.yaml`` and ``env.json`` are written next to the outputs.
+- Exit status: 0 ok, 1 runtime failure (message names the file/key), 2 usage or config error.
+
+A stage module looks like::
+
+    STAGE = Stage("my_verb", __doc__, MyConf)
+    STAGE.add_argument("data_dir")
+
+    def main(argv=None):
+        return STAGE.main(argv, inputs=lambda a, c: [a.data_dir], run=_run)
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+import time
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Sequence
+
+from sqe.utils.atomic import write_text_atomic
+from sqe.utils.config import ConfigError, dump_yaml, load_config, to_dict
+from sqe.utils.errors import SqeError
+from sqe.utils.log import get_logger, setup_logging
+from sqe.utils.provenance import environment_record, file_identity, fingerprint
+
+# Arguments every stage has; they never change what a stage computes, so they are not hashed.
+_COMMON = {"conf", "set", "print_conf", "dry_run", "overwrite", "log_level", "out"}
+DONE_FILE = ".done"
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
+
+
+@dataclass
+class StageContext:
+    """What a stage body receives."""
+
+    args: argparse.Namespace
+    conf: Any
+    out: Path | None
+    log: logging.Logger
+
+
+def _scalar_flag_type(tp: Any) -> bool:
+    """Whether a top-level config field is simple enough to be a ``--name VALUE`` flag."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return all(_scalar_flag_type(a) for a in typing.get_args(tp))
+    return tp in (bool, int, float, str, Path, type(None)) or origin is Literal
+
+
+class Stage:
+    """Argument parsing, config resolution, provenance and idempotence for one stage verb."""
+
+    def __init__(self, verb: str, doc: str | None, conf_cls: type | None = None, *, writes_out: bool = True):
+        self.verb = verb
+        self.conf_cls = conf_cls
+        self.writes_out = writes_out
+        self.log = get_logger(f"sqe.bin.{verb}")
+        self.parser = argparse.ArgumentParser(
+            prog=f"python -m sqe.bin.{verb}",
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        common = self.parser.add_argument_group("common stage options")
+        if conf_cls is not None:
+            common.add_argument("--conf", type=Path, help="YAML config (see --print_conf for all keys)")
+            common.add_argument(
+                "--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                help="override config keys, e.g. --set optim.lr=5e-5 model.d_z=32 (values in YAML syntax)",
+            )
+            common.add_argument("--print_conf", action="store_true", help="print the resolved config and exit")
+            self._flag_fields = self._add_conf_flags(conf_cls)
+        else:
+            self._flag_fields = []
+        if writes_out:
+            common.add_argument("--out", type=Path, required=True, help="output directory")
+            common.add_argument("--overwrite", action="store_true", help="rerun even if outputs are up to date")
+        common.add_argument("--dry_run", action="store_true", help="check config and inputs; write nothing")
+        common.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    def _add_conf_flags(self, conf_cls: type) -> list[str]:
+        group = self.parser.add_argument_group("config keys (shortcuts for --set KEY=VALUE)")
+        hints = typing.get_type_hints(conf_cls)
+        names = []
+        for field in dataclasses.fields(conf_cls):
+            tp = hints[field.name]
+            if not field.init or not _scalar_flag_type(tp):
+                continue
+            kwargs: dict[str, Any] = {"dest": f"conf__{field.name}", "default": None, "metavar": "VALUE"}
+            if tp is bool:  # "--fix" alone means true; "--fix false" is also accepted (Kaldi style)
+                kwargs.update(nargs="?", const="true")
+            group.add_argument(f"--{field.name}", **kwargs)
+            names.append(field.name)
+        return names
+
+    def _normalize_argv(self, argv: list[str]) -> list[str]:
+        """Make two conveniences unambiguous for argparse: ``--set a=1 b=2`` takes every following
+        ``KEY=VALUE`` token (becomes ``--set a=1 --set b=2``), and a bare boolean flag (``--fix DIR``)
+        gets the value ``true`` instead of swallowing the next argument."""
+        hints = typing.get_type_hints(self.conf_cls) if self.conf_cls is not None else {}
+        flags = {f"--{n}" for n in self._flag_fields if hints[n] is bool}
+        out: list[str] = []
+        i = 0
+        while i < len(argv):
+            arg = argv[i]
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            if arg == "--set" and self.conf_cls is not None:
+                i += 1
+                while i < len(argv) and "=" in argv[i] and not argv[i].startswith("-"):
+                    out += ["--set", argv[i]]
+                    i += 1
+                if not out or out[-2:-1] != ["--set"]:
+                    out.append("--set")  # let argparse report the missing value
+                continue
+            out.append(arg)
+            if arg in flags and (nxt is None or nxt.lower() not in _BOOL_WORDS):
+                out.append("true")
+            i += 1
+        return out
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return self.parser.add_argument(*args, **kwargs)
+
+    # -- config -------------------------------------------------------------------------------------
+    def resolve_conf(self, args: argparse.Namespace) -> Any:
+        if self.conf_cls is None:
+            return None
+        overrides = list(args.set)
+        overrides += [
+            f"{name}={getattr(args, 'conf__' + name)}"
+            for name in self._flag_fields
+            if getattr(args, "conf__" + name) is not None
+        ]
+        return load_config(self.conf_cls, args.conf, overrides)
+
+    def _stage_args(self, args: argparse.Namespace) -> dict[str, Any]:
+        return {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in vars(args).items()
+            if k not in _COMMON and not k.startswith("conf__")
+        }
+
+    # -- main ---------------------------------------------------------------------------------------
+    def main(
+        self,
+        argv: Sequence[str] | None,
+        *,
+        run: Callable[[StageContext], int | None],
+        inputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
+        check: Callable[[StageContext], None] | None = None,
+    ) -> int:
+        """Parse ``argv`` and run the stage; returns the process exit status."""
+        args = self.parser.parse_args(self._normalize_argv(list(sys.argv[1:] if argv is None else argv)))
+        setup_logging(args.log_level)
+        log = self.log
+        try:
+            conf = self.resolve_conf(args)
+        except ConfigError as err:
+            log.error("config error: %s", err)
+            return 2
+        if getattr(args, "print_conf", False):
+            sys.stdout.write(dump_yaml(conf))
+            return 0
+
+        out: Path | None = getattr(args, "out", None)
+        ctx = StageContext(args=args, conf=conf, out=out, log=log)
+        try:
+            input_paths = [Path(p) for p in inputs(args, conf)]
+            missing = [str(p) for p in input_paths if not p.exists()]
+            if missing:
+                raise SqeError(f"missing input(s): {', '.join(missing)}")
+            if args.dry_run:
+                if check is not None:
+                    check(ctx)
+                log.info("dry run: config and %d input(s) OK; nothing written", len(input_paths))
+                return 0
+
+            stamp = None
+            if out is not None:
+                stamp = fingerprint({
+                    "verb": self.verb,
+                    "conf": to_dict(conf),
+                    "args": self._stage_args(args),
+                    "inputs": [file_identity(p) for p in input_paths],
+                })
+                done = out / DONE_FILE
+                if not args.overwrite and _read_stamp(done) == stamp:
+                    log.info("%s: %s is up to date, skipping (use --overwrite to force)", self.verb, out)
+                    return 0
+                done.unlink(missing_ok=True)
+                out.mkdir(parents=True, exist_ok=True)
+                if conf is not None:
+                    write_text_atomic(out / "config.yaml", dump_yaml(conf))
+                write_text_atomic(out / "env.json", json.dumps(environment_record(), indent=2) + "\n")
+
+            start = time.monotonic()
+            status = run(ctx) or 0
+            if status == 0 and out is not None:
+                write_text_atomic(
+                    out / DONE_FILE,
+                    json.dumps({"stage": self.verb, "stamp": stamp, "seconds": round(time.monotonic() - start, 1)})
+                    + "\n",
+                )
+            return status
+        except ConfigError as err:
+            log.error("config error: %s", err)
+            return 2
+        except SqeError as err:
+            log.error("%s", err)
+            return 1
+        except KeyboardInterrupt:
+            log.error("interrupted")
+            return 130
+
+
+def _read_stamp(done: Path) -> str | None:
+    try:
+        return json.loads(done.read_text())["stamp"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_main(main: Callable[[Sequence[str] | None], int]) -> None:
+    """``if __name__ == "__main__": run_main(main)`` with the exit status passed on."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main(None))
+
+
+__all__ = ["Stage", "StageContext", "run_main", "DONE_FILE"]

@@ -1,0 +1,124 @@
+"""The stage entry-point contract shared by every sqe.bin module."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from sqe.utils.cli import Stage
+from sqe.utils.errors import SqeError
+
+
+@dataclass
+class ToyConf:
+    factor: int = 2
+    verbose: bool = False
+
+
+def make_stage():
+    calls = []
+    stage = Stage("toy", "A toy stage.", ToyConf)
+    stage.add_argument("src")
+
+    def run(ctx):
+        calls.append(ctx.conf)
+        if ctx.conf.factor < 0:
+            raise SqeError("negative factor")
+        text = open(ctx.args.src).read()
+        (ctx.out / "result.txt").write_text(text * ctx.conf.factor)
+
+    def main(argv):
+        return stage.main(argv, run=run, inputs=lambda a, c: [a.src])
+
+    return main, calls
+
+
+@pytest.fixture
+def src(tmp_path):
+    p = tmp_path / "in.txt"
+    p.write_text("ab")
+    return p
+
+
+def test_help_exits_zero(capsys):
+    main, _ = make_stage()
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "A toy stage." in capsys.readouterr().out
+
+
+def test_print_conf_round_trips(tmp_path, capsys, src):
+    main, calls = make_stage()
+    assert main(["--print_conf", "--factor", "3", str(src), "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr().out
+    assert yaml.safe_load(printed) == {"factor": 3, "verbose": False}
+    conf = tmp_path / "c.yaml"
+    conf.write_text(printed)
+    assert main(["--conf", str(conf), str(src), "--out", str(tmp_path / "o")]) == 0
+    assert calls[-1].factor == 3
+
+
+def test_unknown_key_fails_before_any_work(tmp_path, src):
+    main, calls = make_stage()
+    conf = tmp_path / "c.yaml"
+    conf.write_text("factr: 3\n")
+    out = tmp_path / "o"
+    assert main(["--conf", str(conf), str(src), "--out", str(out)]) == 2
+    assert main(["--set", "nope=1", str(src), "--out", str(out)]) == 2
+    assert main(["--factor", "x", str(src), "--out", str(out)]) == 2
+    assert calls == [] and not out.exists()
+
+
+def test_dry_run_writes_nothing_and_checks_inputs(tmp_path, src):
+    main, calls = make_stage()
+    out = tmp_path / "o"
+    assert main(["--dry_run", str(src), "--out", str(out)]) == 0
+    assert main(["--dry_run", str(tmp_path / "missing.txt"), "--out", str(out)]) == 1
+    assert calls == [] and not out.exists()
+
+
+def test_outputs_provenance_and_idempotence(tmp_path, src, caplog):
+    main, calls = make_stage()
+    out = tmp_path / "o"
+    args = [str(src), "--out", str(out)]
+    assert main(args) == 0
+    assert (out / "result.txt").read_text() == "abab"
+    assert yaml.safe_load((out / "config.yaml").read_text()) == {"factor": 2, "verbose": False}
+    env = json.loads((out / "env.json").read_text())
+    assert "packages" in env and "git" in env
+    assert json.loads((out / ".done").read_text())["stage"] == "toy"
+
+    assert main(args) == 0 and len(calls) == 1  # unchanged: skipped
+    assert "up to date" in caplog.text
+    assert main(args + ["--overwrite"]) == 0 and len(calls) == 2
+    assert main(args + ["--factor", "3"]) == 0 and len(calls) == 3  # config changed
+    assert (out / "result.txt").read_text() == "ababab"
+    src.write_text("cd")
+    assert main(args + ["--factor", "3"]) == 0 and len(calls) == 4  # input changed
+    assert (out / "result.txt").read_text() == "cdcdcd"
+
+
+def test_failure_exits_one_and_leaves_no_done(tmp_path, src):
+    main, _ = make_stage()
+    out = tmp_path / "o"
+    assert main([str(src), "--out", str(out)]) == 0
+    assert main([str(src), "--out", str(out), "--factor", "-1"]) == 1
+    assert not (out / ".done").exists()
+    assert main([str(src), "--out", str(out), "--factor", "-1"]) == 1  # never "up to date" after a failure
+
+
+def test_bare_boolean_flag_does_not_swallow_the_positional(tmp_path, src):
+    main, calls = make_stage()
+    assert main(["--verbose", str(src), "--out", str(tmp_path / "o")]) == 0
+    assert calls[-1].verbose is True
+    assert main(["--verbose", "false", str(src), "--out", str(tmp_path / "o2")]) == 0
+    assert calls[-1].verbose is False
+
+
+def test_set_takes_several_overrides_then_stops_at_the_positional(tmp_path, src):
+    main, calls = make_stage()
+    assert main(["--set", "factor=4", "verbose=true", str(src), "--out", str(tmp_path / "o")]) == 0
+    assert (calls[-1].factor, calls[-1].verbose) == (4, True)

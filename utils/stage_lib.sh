@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Stage helpers for recipe run.sh scripts. Source after parse_options.sh, path.sh and cmd.sh.
+#
+#   log MSG...                        timestamped message with file:line on stderr
+#   stage_on N "what"                 true if stage N runs now (stage <= N <= stop_stage and N not in
+#                                     skip_stages); logs "Stage N: what" and remembers "what" for require
+#   require N FILE...                 exit 1 unless every FILE exists, naming stage N that makes them
+#   run_stage LAUNCHER LOG MODULE [ARGS...]
+#                                     run "python -m MODULE ARGS" through the job launcher into LOG, save the
+#                                     exact command as a replayable script next to LOG (LOG minus .log plus
+#                                     .cmd), and exit 1 if it fails (the launcher prints the log's tail)
+# Expects the variables stage, stop_stage and (optionally) skip_stages.
+
+declare -A _sqe_stage_what=()
+_sqe_current_stage=""
+
+log() {
+  echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) $*" >&2
+}
+
+stage_on() {
+  local n=$1
+  shift
+  _sqe_stage_what[$n]="$*"
+  _sqe_current_stage=$n
+  # shellcheck disable=SC2154  # stage and stop_stage are options of the sourcing run.sh
+  if [ "${stage}" -le "${n}" ] && [ "${stop_stage}" -ge "${n}" ]; then
+    if [[ " ${skip_stages:-} " == *" ${n} "* ]]; then
+      log "Stage ${n}: $* (skipped: listed in skip_stages)"
+      return 1
+    fi
+    log "Stage ${n}: $*"
+    return 0
+  fi
+  return 1
+}
+
+require() {
+  local producer=$1 f
+  shift
+  local missing=()
+  for f in "$@"; do
+    [ -e "${f}" ] || missing+=("${f}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "ERROR: stage ${_sqe_current_stage} needs ${missing[*]}"
+  log "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
+  exit 1
+}
+
+run_stage() {
+  local launcher=$1 logf=$2 module=$3
+  shift 3
+  local replay=${logf%.log}.cmd
+  mkdir -p "$(dirname "${logf}")"
+  {
+    echo "#!/usr/bin/env bash"
+    echo "# Replays stage ${_sqe_current_stage} (${_sqe_stage_what[${_sqe_current_stage}]:-}) of $0 without run.sh"
+    printf 'cd %q && . ./path.sh && %s %q python -m %q' "${PWD}" "${launcher}" "${logf}" "${module}"
+    printf ' %q' "$@"
+    echo
+  } >"${replay}"
+  chmod +x "${replay}"
+  # shellcheck disable=SC2086  # the launcher is a command line of several words, split on purpose
+  if ! ${launcher} "${logf}" python -m "${module}" "$@"; then
+    log "ERROR: stage ${_sqe_current_stage} failed; log: ${logf}; replay: ${replay}"
+    exit 1
+  fi
+  if grep -qs "is up to date, skipping" "${logf}"; then
+    log "Stage ${_sqe_current_stage}: outputs up to date, nothing rerun (--overwrite in the stage args forces it)"
+  fi
+}
