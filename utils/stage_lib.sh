@@ -14,8 +14,16 @@
 declare -A _sqe_stage_what=()
 _sqe_current_stage=""
 
+# Messages carry the file:line of the run.sh line that called the helper, not of this library.
+_sqe_log() {
+  local depth=$1 src
+  shift
+  src=${BASH_SOURCE[depth + 1]:-$0}
+  echo "$(date '+%Y-%m-%dT%H:%M:%S') (${src##*/}:${BASH_LINENO[depth]}) $*" >&2
+}
+
 log() {
-  echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) $*" >&2
+  _sqe_log 1 "$@"
 }
 
 stage_on() {
@@ -26,10 +34,10 @@ stage_on() {
   # shellcheck disable=SC2154  # stage and stop_stage are options of the sourcing run.sh
   if [ "${stage}" -le "${n}" ] && [ "${stop_stage}" -ge "${n}" ]; then
     if [[ " ${skip_stages:-} " == *" ${n} "* ]]; then
-      log "Stage ${n}: $* (skipped: listed in skip_stages)"
+      _sqe_log 1 "Stage ${n}: $* (skipped: listed in skip_stages)"
       return 1
     fi
-    log "Stage ${n}: $*"
+    _sqe_log 1 "Stage ${n}: $*"
     return 0
   fi
   return 1
@@ -43,8 +51,8 @@ require() {
     [ -e "${f}" ] || missing+=("${f}")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  log "ERROR: stage ${_sqe_current_stage} needs ${missing[*]}"
-  log "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
+  _sqe_log 1 "ERROR: stage ${_sqe_current_stage} needs ${missing[*]}"
+  _sqe_log 1 "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
   exit 1
 }
 
@@ -63,10 +71,10 @@ run_stage() {
   chmod +x "${replay}"
   # shellcheck disable=SC2086  # the launcher is a command line of several words, split on purpose
   if ! ${launcher} "${logf}" python -m "${module}" "$@"; then
-    log "ERROR: stage ${_sqe_current_stage} failed; log: ${logf}; replay: ${replay}"
+    _sqe_log 1 "ERROR: stage ${_sqe_current_stage} failed; log: ${logf}; replay: ${replay}"
     exit 1
   fi
   if grep -qs "is up to date, skipping" "${logf}"; then
-    log "Stage ${_sqe_current_stage}: outputs up to date, nothing rerun (--overwrite in the stage args forces it)"
+    _sqe_log 1 "Stage ${_sqe_current_stage}: outputs up to date, nothing rerun"
   fi
 }

@@ -20,7 +20,7 @@ _EPS = 1e-12
 def rms_dbfs(x: np.ndarray) -> float:
     """RMS level relative to a full-scale constant (1.0 -> 0 dBFS); -inf for silence."""
     rms = float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
-    return 20.0 * np.log10(rms) if rms > 0 else float("-inf")
+    return float(20.0 * np.log10(rms)) if rms > 0 else float("-inf")
 
 
 def normalize_loudness(x: np.ndarray, target_dbfs: float = -18.0) -> np.ndarray:

@@ -12,6 +12,7 @@ recording. Without ``segments`` the two key sets are the same; with ``segments``
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -101,6 +102,23 @@ class DataDir:
         if "wav.scp" not in tables and "segments" not in tables:
             raise T.DataError(f"{path}: a data dir needs wav.scp")
         return cls(tables, path)
+
+    def save_replacing(self, path: str | Path, extra: dict[str, str] | None = None) -> None:
+        """Write the data dir (plus ``extra`` text files) into a sibling temporary dir and swap it into
+        place, so that ``path`` is never seen half-written; an existing ``path`` is replaced."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        old = path.with_name(f".{path.name}.old")
+        for p in (tmp, old):
+            shutil.rmtree(p, ignore_errors=True)
+        self.save(tmp)
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text)
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+        self.path = path
 
     def save(self, path: str | Path) -> None:
         """Write every table (sorted, atomically); other files of the target dir are left alone."""

@@ -46,6 +46,7 @@ from sqe.utils.provenance import environment_record, file_identity, fingerprint
 # Arguments every stage has; they never change what a stage computes, so they are not hashed.
 _COMMON = {"conf", "set", "print_conf", "dry_run", "overwrite", "log_level", "out"}
 DONE_FILE = ".done"
+STAMP_FILE = ".stamp"  # written when a run starts: what the outputs in --out are being made from
 _BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
 
 
@@ -57,6 +58,8 @@ class StageContext:
     conf: Any
     out: Path | None
     log: logging.Logger
+    resume: bool = False  # an earlier run with the same stamp was interrupted: keep its finished work
+    stamp: str | None = None  # fingerprint of verb, config, arguments and inputs of this run
 
 
 def _scalar_flag_type(tp: Any) -> bool:
@@ -70,8 +73,12 @@ def _scalar_flag_type(tp: Any) -> bool:
 class Stage:
     """Argument parsing, config resolution, provenance and idempotence for one stage verb."""
 
-    def __init__(self, verb: str, doc: str | None, conf_cls: type | None = None, *, writes_out: bool = True):
+    def __init__(self, verb: str, doc: str | None, conf_cls: type | None = None, *, writes_out: bool = True,
+                 protect_out: bool = False):
+        """``protect_out``: refuse (without --overwrite) to write into an --out that holds outputs made from a
+        different config or inputs, instead of silently replacing them (corpus-making stages)."""
         self.verb = verb
+        self.protect_out = protect_out
         self.conf_cls = conf_cls
         self.writes_out = writes_out
         self.log = get_logger(f"sqe.bin.{verb}")
@@ -167,8 +174,12 @@ class Stage:
         run: Callable[[StageContext], int | None],
         inputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
         check: Callable[[StageContext], None] | None = None,
+        outputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
     ) -> int:
-        """Parse ``argv`` and run the stage; returns the process exit status."""
+        """Parse ``argv`` and run the stage; returns the process exit status.
+
+        ``inputs`` must exist and identify what the stage reads; ``check`` validates the request before any
+        work (also in --dry_run); ``outputs`` lists outputs outside --out that must exist for "up to date"."""
         args = self.parser.parse_args(self._normalize_argv(list(sys.argv[1:] if argv is None else argv)))
         setup_logging(args.log_level)
         log = self.log
@@ -188,9 +199,9 @@ class Stage:
             missing = [str(p) for p in input_paths if not p.exists()]
             if missing:
                 raise SqeError(f"missing input(s): {', '.join(missing)}")
+            if check is not None:
+                check(ctx)
             if args.dry_run:
-                if check is not None:
-                    check(ctx)
                 log.info("dry run: config and %d input(s) OK; nothing written", len(input_paths))
                 return 0
 
@@ -203,11 +214,23 @@ class Stage:
                     "inputs": [file_identity(p) for p in input_paths],
                 })
                 done = out / DONE_FILE
-                if not args.overwrite and _read_stamp(done) == stamp:
+                extra = [Path(p) for p in outputs(args, conf)]
+                if not args.overwrite and _read_stamp(done) == stamp and all(p.exists() for p in extra):
                     log.info("%s: %s is up to date, skipping (use --overwrite to force)", self.verb, out)
                     return 0
+                previous = _read_text(out / STAMP_FILE)
+                if self.protect_out and previous not in (None, stamp) and not args.overwrite:
+                    raise SqeError(
+                        f"{out} holds outputs made from a different config or inputs (see {out}/config.yaml); "
+                        "remove it or pass --overwrite to replace them"
+                    )
+                ctx.stamp = stamp
+                ctx.resume = previous == stamp and not args.overwrite
+                if ctx.resume:
+                    log.info("%s: resuming the interrupted run in %s", self.verb, out)
                 done.unlink(missing_ok=True)
                 out.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(out / STAMP_FILE, stamp + "\n")
                 if conf is not None:
                     write_text_atomic(out / "config.yaml", dump_yaml(conf))
                 write_text_atomic(out / "env.json", json.dumps(environment_record(), indent=2) + "\n")
@@ -230,6 +253,13 @@ class Stage:
         except KeyboardInterrupt:
             log.error("interrupted")
             return 130
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
 
 
 def _read_stamp(done: Path) -> str | None:

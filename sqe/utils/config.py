@@ -4,19 +4,19 @@ Precedence: dataclass defaults < YAML file < overrides (``--set a.b=value``, val
 
     >>> from dataclasses import dataclass, field
     >>> @dataclass
-    ... class Optim:
-    ...     lr: float = 1e-4
-    ...     betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    >>> @dataclass
     ... class Conf:
     ...     epochs: int = 100
-    ...     optim: Optim = field(default_factory=Optim)
-    >>> load_config(Conf, overrides=["optim.lr=5e-5", "epochs=2"])
-    Conf(epochs=2, optim=Optim(lr=5e-05, betas=[0.9, 0.999]))
-    >>> load_config(Conf, overrides=["optim.lrr=1"])
-    Traceback (most recent call last):
-    ...
-    sqe.utils.config.ConfigError: --set optim.lrr: unknown key 'optim.lrr' (known keys of 'optim': lr, betas)
+    ...     betas: list = field(default_factory=lambda: [0.9, 0.999])
+    >>> load_config(Conf, overrides=["epochs=2", "betas=[0.8, 0.99]"])
+    Conf(epochs=2, betas=[0.8, 0.99])
+    >>> try:
+    ...     load_config(Conf, overrides=["epoch=1"])
+    ... except ConfigError as err:
+    ...     print(err)
+    --set epoch: unknown key 'epoch' (known keys: epochs, betas)
+
+Nested dataclasses are sections (``optim.lr``); ``Literal``, ``Optional``, ``list``/``dict`` of typed values
+are checked recursively.
 """
 from __future__ import annotations
 

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# egs/mini: the offline recipe. It builds its own corpus (TTS speech, NISQA-like degradations, PESQ-WB
+# labels, a LibriAugmented-style out-of-domain set) and needs no downloads. Stage table: README.md.
+
+# Options: each one can be given as --name value (e.g. --stop_stage 2).
+stage=1                     # first stage to run
+stop_stage=100              # last stage to run
+skip_stages=""              # stages not to run, e.g. "2"
+nj=2                        # worker processes of the data stages
+data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
+overwrite=false             # true: rerun stages even when their outputs are up to date
+cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
+
+help_message=$(cat <<EOF
+Usage: $0 [options]
+  --stage N --stop_stage N   run stages N..M (default: all)      --skip_stages "N ..."
+  --nj N                     worker processes (default: ${nj})     --data_conf YAML (default: ${data_conf})
+  --overwrite true|false     rerun up-to-date stages             --cmd_backend local
+Stages:
+  1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
+  2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
+EOF
+)
+. utils/parse_options.sh
+. ./path.sh || exit 1
+. ./cmd.sh || exit 1
+. utils/stage_lib.sh
+set -euo pipefail
+
+speech=data/local/mini_speech
+corpus=data/local/mini_corpus
+extra=()
+if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
+
+if stage_on 1 "speech: TTS and background noises -> ${speech}"; then
+  run_stage "${train_cmd}" "${speech}/log/make_mini_speech.log" sqe.bin.make_mini_speech \
+    --conf "${data_conf}" --num_workers "${nj}" --out "${speech}" "${extra[@]}"
+fi
+
+if stage_on 2 "corpus: degradations and PESQ-WB labels -> data/mini_*"; then
+  require 1 "${speech}/train/wav.scp" "${speech}/test_ood/wav.scp" "${speech}/noise.scp"
+  run_stage "${train_cmd}" "${corpus}/log/make_mini_corpus.log" sqe.bin.make_mini_corpus \
+    --conf "${data_conf}" --num_workers "${nj}" --speech "${speech}" --data data --out "${corpus}" "${extra[@]}"
+fi
+
+log "finished (${SECONDS}s)"

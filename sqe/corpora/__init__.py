@@ -1,0 +1,1 @@
+"""Corpus preparation: the embedded offline corpus of egs/mini (``mini_*``); real corpora follow."""

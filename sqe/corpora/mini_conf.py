@@ -1,0 +1,85 @@
+"""The config of the embedded corpus (``egs/mini/conf/data.yaml``): sizes, voices, degradations."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from sqe.simulate.impairments import DOUBLES, SINGLES
+
+IN_DOMAIN_TOKENS = ["wbgn", "bgn", "lpf", "hpf", "bp", "clip", "tclip", "mnru", "amrnb", "gsm", "g711"]
+
+
+@dataclass
+class SplitConf:
+    voices: list[str] = field(default_factory=list)  # TTS voices speaking this split (round robin)
+    utts: int = 10  # clean reference utterances
+    text_share: float = 0.1  # share of the sentence list reserved (disjointly) for this split
+
+    def __post_init__(self) -> None:
+        if not self.voices:
+            raise ValueError("voices must not be empty")
+        if self.utts < 1:
+            raise ValueError("utts must be at least 1")
+        if self.text_share <= 0:
+            raise ValueError("text_share must be positive")
+
+
+@dataclass
+class Splits:
+    train: SplitConf = field(default_factory=lambda: SplitConf(["hibari", "slt", "kal16"], 300, 0.6))
+    val: SplitConf = field(default_factory=lambda: SplitConf(["hibari", "slt", "kal16"], 75, 0.125))
+    test: SplitConf = field(default_factory=lambda: SplitConf(["rms"], 75, 0.125))
+    test_ood: SplitConf = field(default_factory=lambda: SplitConf(["awb"], 75, 0.1))
+    enroll_ood: SplitConf = field(default_factory=lambda: SplitConf(["awb"], 30, 0.05))
+
+    def items(self) -> list[tuple[str, SplitConf]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+@dataclass
+class SpeechConf:
+    sentences: str | None = None  # sentence list file; null: the project's list (sqe/speech/sentences.txt)
+    sentences_per_utt: list[int] = field(default_factory=lambda: [1, 2])  # [min, max] per utterance
+    level_dbfs: float = -26.0  # RMS level of the clean references (NISQA's -26 dBov proxy)
+    hibari_speakers: int = 4  # pseudo-speakers of the hibari voice (speed and seed)
+    noise_files_per_kind: int = 2  # generated CHiME-3 stand-ins per kind (bus, cafe, pedestrian, street)
+    noise_seconds: float = 20.0
+    splits: Splits = field(default_factory=Splits)
+
+    def __post_init__(self) -> None:
+        lo, hi = (self.sentences_per_utt + [0, 0])[:2]
+        if len(self.sentences_per_utt) != 2 or not 1 <= lo <= hi:
+            raise ValueError(f"sentences_per_utt must be [min, max] with 1 <= min <= max, got {self.sentences_per_utt}")
+
+
+@dataclass
+class DegradeConf:
+    tokens: list[str] = field(default_factory=lambda: list(IN_DOMAIN_TOKENS))  # NISQA-like tokens to draw
+    n_tokens_probs: list[float] = field(default_factory=lambda: [0.5, 0.3, 0.2])  # P(1, 2, 3 tokens)
+    per_utt: int = 2  # degraded copies of each in-domain reference
+    ranges: dict[str, dict[str, list]] = field(default_factory=dict)  # e.g. {wbgn: {snr_db: [25, 40]}}
+
+    def __post_init__(self) -> None:
+        if self.per_utt < 1:
+            raise ValueError("per_utt must be at least 1")
+
+
+@dataclass
+class OodConf:
+    singles: list[str] = field(default_factory=lambda: list(SINGLES))
+    doubles: list[str] = field(default_factory=lambda: list(DOUBLES))
+
+    def __post_init__(self) -> None:
+        bad = [s for s in self.singles if s not in SINGLES] + [d for d in self.doubles if d not in DOUBLES]
+        if bad:
+            raise ValueError(f"unknown impairment(s) {bad} (singles: {list(SINGLES)}, doubles: {list(DOUBLES)})")
+        if not self.singles or not self.doubles:
+            raise ValueError("singles and doubles must not be empty")
+
+
+@dataclass
+class MiniDataConf:
+    seed: int = 20261126
+    num_workers: int = 2  # processes for synthesis, degradation and PESQ
+    speech: SpeechConf = field(default_factory=SpeechConf)
+    degrade: DegradeConf = field(default_factory=DegradeConf)
+    ood: OodConf = field(default_factory=OodConf)

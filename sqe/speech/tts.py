@@ -1,0 +1,84 @@
+"""TTS voices: hibari's bundled voice ``hibari`` (pseudo-speakers by speed and seed) and flite's
+``kal16``, ``awb``, ``rms``, ``slt``. Output is float32 mono at 16 kHz; each voice is deterministic.
+
+    >>> sorted(VOICES)
+    ['awb', 'hibari', 'kal16', 'rms', 'slt']
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from sqe.audio.resample import resample
+from sqe.utils.errors import SqeError
+
+SR = 16000
+FLITE_VOICES = ("kal16", "awb", "rms", "slt")
+VOICES = ("hibari",) + FLITE_VOICES
+HIBARI_SPEED = (0.9, 1.15)
+
+
+@functools.lru_cache(maxsize=None)
+def _flite_voices() -> frozenset[str]:
+    if shutil.which("flite") is None:
+        return frozenset()
+    out = subprocess.run(["flite", "-lv"], capture_output=True, text=True).stdout
+    return frozenset(out.split(":", 1)[-1].split())
+
+
+def unavailable(voice: str) -> str | None:
+    """None if ``voice`` can speak here, else why not."""
+    if voice == "hibari":
+        try:
+            import hibari.tts  # noqa: F401
+        except ImportError:
+            return "hibari-tts is not installed (pip extra 'data')"
+        return None
+    if voice in FLITE_VOICES:
+        if shutil.which("flite") is None:
+            return "flite is not installed (Debian package flite)"
+        if voice not in _flite_voices():
+            return f"this flite has no voice '{voice}' (flite -lv lists {' '.join(sorted(_flite_voices()))})"
+        return None
+    return f"unknown voice (known: {', '.join(VOICES)})"
+
+
+def check_voices(voices: list[str]) -> None:
+    problems = [f"'{v}': {why}" for v in voices if (why := unavailable(v))]
+    if problems:
+        raise SqeError("voice(s) not available: " + "; ".join(problems))
+
+
+@functools.lru_cache(maxsize=1)
+def _hibari():
+    from hibari.tts import Hibari
+
+    return Hibari(voice="heart", threads=1)  # threads=1: identical samples on every machine
+
+
+def pseudo_speaker(index: int, seed: int) -> tuple[float, int]:
+    """(speed, seed) of hibari pseudo-speaker ``index``."""
+    rng = np.random.default_rng([seed, index])
+    return float(rng.uniform(*HIBARI_SPEED)), int(rng.integers(2**31 - 1))
+
+
+def synthesize(voice: str, text: str, speed: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Speak ``text``; ``speed`` and ``seed`` apply to hibari."""
+    if voice == "hibari":
+        y = np.asarray(_hibari()(text, speed=speed, seed=seed), dtype=np.float32)
+        return resample(y, 24000, SR)
+    if voice not in FLITE_VOICES:
+        raise SqeError(f"unknown voice '{voice}' (known: {', '.join(VOICES)})")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "x.wav"
+        proc = subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(out)], capture_output=True, text=True)
+        if proc.returncode != 0 or not out.is_file():
+            raise SqeError(f"flite -voice {voice} failed: {proc.stderr.strip()}")
+        y, sr = sf.read(str(out), dtype="float32")
+    return resample(y.reshape(-1) if y.ndim == 1 else y.mean(axis=1), sr, SR)

@@ -1,0 +1,57 @@
+"""egs/mini/run.sh as a user runs it, in an isolated copy of the recipe (the tiny corpus config)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import REPO
+
+from sqe.data.validate import ValidateOptions, validate_data_dir
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    """A tree shaped like the repository whose egs/mini writes its data/ and exp/ into a temp dir."""
+    root = tmp_path_factory.mktemp("repo")
+    for name in ("tools", "utils", "setup.py", "sqe"):
+        (root / name).symlink_to(REPO / name)
+    mini = root / "egs" / "mini"
+    mini.mkdir(parents=True)
+    for name in ("run.sh", "path.sh", "cmd.sh", "conf", "utils"):
+        (mini / name).symlink_to(REPO / "egs" / "mini" / name)
+    return mini
+
+
+def run(recipe, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
+    return subprocess.run(["./run.sh", *args], cwd=recipe, capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_help_and_unknown_option(recipe):
+    res = run(recipe, "--help")
+    assert res.returncode == 0 and "Usage: ./run.sh" in res.stdout and "2  corpus:" in res.stdout
+    res = run(recipe, "--stop-stage", "2", "--bogus", "1")
+    assert res.returncode == 1 and "invalid option --bogus" in res.stderr
+
+
+@pytest.mark.slow
+def test_data_stages_end_to_end(recipe):
+    res = run(recipe, "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
+    assert res.returncode == 0, res.stderr
+    for split in ("train", "val", "test", "test_ood", "enroll_ood"):
+        report = validate_data_dir(recipe / "data" / f"mini_{split}", ValidateOptions(progress=False))
+        assert report.ok, (split, report.problems[:3])
+    log = (recipe / "data" / "local" / "mini_corpus" / "log" / "make_mini_corpus.log").read_text()
+    assert "mini_train: 48 utterances, K=" in log and "# Ended (code 0)" in log
+    assert (recipe / "data" / "local" / "mini_corpus" / "log" / "make_mini_corpus.cmd").is_file()
+
+    again = run(recipe, "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
+    assert again.returncode == 0 and again.stderr.count("outputs up to date, nothing rerun") == 2
+
+    shutil.rmtree(recipe / "data" / "local" / "mini_speech" / "test_ood")
+    missing = run(recipe, "--stage", "2", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
+    assert missing.returncode == 1
+    assert "stage 2 needs data/local/mini_speech/test_ood/wav.scp" in missing.stderr
+    assert "run: ./run.sh --stage 1 --stop_stage 2" in missing.stderr

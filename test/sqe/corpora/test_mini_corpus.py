@@ -1,0 +1,192 @@
+"""Stages 1-2 of egs/mini through their CLIs at a tiny size (hibari voice only, so any machine runs it)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+from conftest import REPO
+
+from sqe.audio import load_audio
+from sqe.data import DataDir
+from sqe.data.validate import ValidateOptions, validate_data_dir
+from sqe.simulate import Context
+from sqe.simulate.conditions import Condition, render
+from sqe.simulate.impairments import CLASSES
+
+CONF = {
+    "seed": 7, "num_workers": 2,
+    "speech": {"noise_files_per_kind": 1, "noise_seconds": 4.0, "hibari_speakers": 2, "splits": {
+        "train": {"voices": ["hibari"], "utts": 6, "text_share": 0.6},
+        "val": {"voices": ["hibari"], "utts": 3, "text_share": 0.15},
+        "test": {"voices": ["hibari"], "utts": 3, "text_share": 0.1},
+        "test_ood": {"voices": ["hibari"], "utts": 4, "text_share": 0.1},
+        "enroll_ood": {"voices": ["hibari"], "utts": 2, "text_share": 0.05}}},
+    "degrade": {"per_utt": 2, "tokens": ["wbgn", "bgn", "lpf", "clip", "tclip", "mnru", "gsm"]},
+}
+
+
+def stage(verb, *args, cwd):
+    return subprocess.run([sys.executable, "-m", f"sqe.bin.{verb}", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def build(root, conf=CONF):
+    (root / "data.yaml").write_text(yaml.safe_dump(conf))
+    s1 = stage("make_mini_speech", "--conf", "data.yaml", "--out", "speech", cwd=root)
+    assert s1.returncode == 0, s1.stderr
+    s2 = stage("make_mini_corpus", "--conf", "data.yaml", "--speech", "speech", "--data", "data", "--out", "corpus",
+               cwd=root)
+    assert s2.returncode == 0, s2.stderr
+    return s1, s2
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mini")
+    _, s2 = build(root)
+    return root, s2.stderr
+
+
+def test_data_dirs_exist_and_validate(corpus):
+    root, _ = corpus
+    for split, n in (("train", 12), ("val", 6), ("test", 6), ("test_ood", 8), ("enroll_ood", 2)):
+        d = root / "data" / f"mini_{split}"
+        report = validate_data_dir(d, ValidateOptions(progress=False))
+        assert report.ok, report.problems
+        dd = DataDir.load(d)
+        assert len(dd) == n
+        if split != "enroll_ood":
+            assert set(dd.tables) >= {"wav.scp", "ref.scp", "utt2mos", "utt2cls", "utt2params", "utt2num_samples",
+                                      "cls2id"}
+            assert all(1.0 <= m <= 4.65 for m in dd["utt2mos"].values())
+
+
+def test_classes_cls2id_and_inventory(corpus):
+    root, log = corpus
+    train = DataDir.load(root / "data" / "mini_train")
+    assert train["cls2id"]["clean"] == 0
+    assert set(train["cls2id"]) == {"clean"} | set(train["utt2cls"].values())
+    assert DataDir.load(root / "data" / "mini_test")["cls2id"] == train["cls2id"]
+    inv = json.loads((root / "data" / "mini_train" / "cls_inventory.json").read_text())
+    assert inv["K"] == len(set(train["utt2cls"].values())) and inv["utterances"] == 12
+    assert sum(inv["by_num_tokens"].values()) == 12
+    assert "mini_train: 12 utterances, K=" in log and "MOS of single-token classes" in log
+    tsv = (root / "corpus" / "mos_by_class.tsv").read_text().splitlines()
+    assert tsv[0].split("\t") == ["split", "class", "n", "mos_mean", "mos_std", "mos_min", "mos_max"]
+
+
+def test_out_of_domain_each_reference_twice(corpus):
+    root, _ = corpus
+    ood = DataDir.load(root / "data" / "mini_test_ood")
+    by_ref: dict[str, list[str]] = {}
+    for utt, ref in ood["ref.scp"].items():
+        by_ref.setdefault(ref, []).append(ood["utt2cls"][utt])
+    assert len(by_ref) == 4
+    for classes in by_ref.values():
+        assert sorted(c.count("+") for c in classes) == [0, 1]  # one single, one double
+    assert set(ood["utt2cls"].values()) <= set(CLASSES)
+    assert set(ood["cls2id"]) == {"clean"} | set(ood["utt2cls"].values())  # a test-local map
+
+
+def test_params_reproduce_the_degraded_audio(corpus):
+    root, _ = corpus
+    train = DataDir.load(root / "data" / "mini_train")
+    speech = {u: p for s in ("train",) for u, p in DataDir.load(root / "speech" / s)["wav.scp"].items()}
+    ctx = Context(sources=lambda u: load_audio(speech[u]))
+    for utt in train.utts[:6]:
+        ref = load_audio(train["ref.scp"][utt])
+        deg = load_audio(train["wav.scp"][utt])
+        again = render(ref, Condition.from_json(train["utt2params"][utt]), ctx)
+        assert deg.shape == ref.shape == again.shape
+        assert np.max(np.abs(deg - again)) <= 1 / 32768 + 1e-7  # PCM16 quantisation only
+
+
+def test_rerun_is_up_to_date_and_same_seed_same_corpus(corpus, tmp_path):
+    root, _ = corpus
+    again = stage("make_mini_corpus", "--conf", "data.yaml", "--speech", "speech", "--data", "data", "--out",
+                  "corpus", cwd=root)
+    assert again.returncode == 0 and "up to date" in again.stderr
+    build(tmp_path)
+    for split in ("train", "test_ood"):
+        for name in ("utt2mos", "utt2cls", "utt2params"):
+            a = (root / "data" / f"mini_{split}" / name).read_text()
+            b = (tmp_path / "data" / f"mini_{split}" / name).read_text()
+            if name == "utt2params":  # noise file paths differ between the two roots
+                a, b = a.replace(str(root), "ROOT"), b.replace(str(tmp_path), "ROOT")
+            assert a == b, (split, name)
+
+
+def test_interrupted_run_resumes(corpus, tmp_path):
+    root, _ = corpus
+    shutil.copytree(root, tmp_path / "m", symlinks=True)
+    work = tmp_path / "m"
+    # the copy's paths still point into root: rebuild stage 2 in the copy from its own speech
+    for name in ("wav.scp",):
+        for split in ("train", "val", "test", "test_ood", "enroll_ood"):
+            p = work / "speech" / split / name
+            p.write_text(p.read_text().replace(str(root), str(work)))
+    shutil.rmtree(work / "corpus")
+    shutil.rmtree(work / "data")
+    res = stage("make_mini_corpus", "--conf", "data.yaml", "--speech", "speech", "--data", "data", "--out", "corpus",
+                cwd=work)
+    assert res.returncode == 0, res.stderr
+    expected = (work / "data" / "mini_train" / "utt2mos").read_text()
+    # simulate a kill: no .done, one record gone, the data dirs not yet written
+    (work / "corpus" / ".done").unlink()
+    victim = sorted((work / "corpus" / "wav" / "train").glob("*.json"))[0]
+    victim.unlink()
+    shutil.rmtree(work / "data")
+    res = stage("make_mini_corpus", "--conf", "data.yaml", "--speech", "speech", "--data", "data", "--out", "corpus",
+                cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert "resuming" in res.stderr
+    assert (work / "data" / "mini_train" / "utt2mos").read_text() == expected
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"speech": {"splits": {**CONF["speech"]["splits"], "test": {"voices": ["espeak"], "utts": 1,
+                                                                    "text_share": 0.1}}}}, "'espeak': unknown voice"),
+    ({"degrade": {"tokens": ["wbgn", "warble"]}}, "unknown degradation 'warble'"),
+    ({"degrade": {"ranges": {"wbgn": {"snr": [1, 2]}}}}, "unknown parameter 'snr'"),
+])
+def test_bad_requests_fail_before_any_work(tmp_path, change, message):
+    conf = {**CONF, **change}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(conf))
+    verb = "make_mini_speech" if "speech" in change else "make_mini_corpus"
+    args = ["--out", "out"] if verb == "make_mini_speech" else ["--speech", "speech", "--out", "out"]
+    if verb == "make_mini_corpus":
+        (tmp_path / "speech").mkdir()
+        for s in ("train", "val", "test", "test_ood", "enroll_ood"):
+            (tmp_path / "speech" / s).mkdir()
+        (tmp_path / "speech" / "noise.scp").write_text("")
+    res = stage(verb, "--conf", "data.yaml", *args, cwd=tmp_path)
+    assert res.returncode == 1 and message in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_sentence_list_fails_before_any_work(tmp_path):
+    (tmp_path / "empty.txt").write_text("\n")
+    conf = {**CONF, "speech": {**CONF["speech"], "sentences": str(tmp_path / "empty.txt")}}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(conf))
+    res = stage("make_mini_speech", "--conf", "data.yaml", "--out", "out", cwd=tmp_path)
+    assert res.returncode == 1 and "is empty" in res.stderr and not (tmp_path / "out").exists()
+
+
+def test_output_dirs_holding_a_different_corpus_are_not_replaced(corpus, tmp_path):
+    root, _ = corpus
+    before = (root / "speech" / "train" / "wav.scp").read_text()
+    res = stage("make_mini_speech", "--conf", "data.yaml", "--seed", "8", "--out", "speech", cwd=root)
+    assert res.returncode == 1 and "different config" in res.stderr
+    assert (root / "speech" / "train" / "wav.scp").read_text() == before
+    foreign = tmp_path / "data" / "mini_train"
+    foreign.mkdir(parents=True)
+    (foreign / "wav.scp").write_text("x y.wav\n")
+    res = stage("make_mini_corpus", "--conf", str(root / "data.yaml"), "--speech", str(root / "speech"),
+                "--data", str(tmp_path / "data"), "--out", str(tmp_path / "corpus"), cwd=tmp_path)
+    assert res.returncode == 1 and "already holds a different corpus" in res.stderr
+    assert (foreign / "wav.scp").read_text() == "x y.wav\n"
