@@ -9,6 +9,7 @@ skip_stages=""              # stages not to run, e.g. "2"
 nj=2                        # worker processes of the data stages
 data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
 overwrite=false             # true: rerun stages even when their outputs are up to date
+ngpu=0                      # GPUs for training (0: CPU)
 cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -16,9 +17,11 @@ Usage: $0 [options]
   --stage N --stop_stage N   run stages N..M (default: all)      --skip_stages "N ..."
   --nj N                     worker processes (default: ${nj})     --data_conf YAML (default: ${data_conf})
   --overwrite true|false     rerun up-to-date stages             --cmd_backend local
+  --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
 Stages:
   1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
   2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
+  3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp/baseline
 EOF
 )
 . utils/parse_options.sh
@@ -41,6 +44,13 @@ if stage_on 2 "corpus: degradations and PESQ-WB labels -> data/mini_*"; then
   require 1 "${speech}/train/wav.scp" "${speech}/test_ood/wav.scp" "${speech}/noise.scp"
   run_stage "${train_cmd}" "${corpus}/log/make_mini_corpus.log" sqe.bin.make_mini_corpus \
     --conf "${data_conf}" --num_workers "${nj}" --speech "${speech}" --data data --out "${corpus}" "${extra[@]}"
+fi
+
+if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
+  require 2 data/mini_train/utt2mos data/mini_val/utt2mos
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" exp/baseline/log/train.log sqe.bin.train \
+    --conf conf/baseline.yaml --train_data data/mini_train --valid_data data/mini_val --out exp/baseline \
+    "${extra[@]}"
 fi
 
 log "finished (${SECONDS}s)"

@@ -261,11 +261,17 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(cls: Any, base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``update`` into ``base`` for dataclass sections; any other value (free-form mappings
+    included, e.g. an encoder's ``encoder_conf``) is replaced as a whole."""
+    hints = _hints(cls) if dataclasses.is_dataclass(cls) else {}
     out = dict(base)
     for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        tp = hints.get(key)
+        while tp is not None and _is_optional(tp):
+            tp = next(a for a in typing.get_args(tp) if a is not type(None))
+        if dataclasses.is_dataclass(tp) and isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(tp, out[key], value)
         else:
             out[key] = value
     return out
@@ -277,14 +283,14 @@ def load_config(
     overrides: list[str] | tuple[str, ...] = (),
 ) -> T:
     """Resolve defaults < YAML file < overrides into a validated ``cls`` instance."""
-    data: dict[str, Any] = {}
+    data = _default_dict(cls)
     if path is not None:
         file_data, lines = read_yaml(path)
+        data = _merge(cls, data, file_data)
         try:
-            from_dict(cls, _merge(_default_dict(cls), file_data))
+            from_dict(cls, data)
         except ConfigError as err:
             raise _locate(err, path, lines) from None
-        data = file_data
     for text in overrides:
         key, value = parse_override(text)
         try:
@@ -293,7 +299,7 @@ def load_config(
             raise ConfigError(f"--set {key}: {err}") from None
         _set_dotted(data, key, value)
     try:
-        return from_dict(cls, _merge(_default_dict(cls), data))
+        return from_dict(cls, data)
     except ConfigError as err:
         raise ConfigError(f"after --set overrides: {err}") from None
 

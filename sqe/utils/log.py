@@ -42,6 +42,7 @@ def setup_logging(level: str | int = "INFO") -> None:
         handler._sqe = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # font cache chatter
 
 
 def get_logger(name: str) -> logging.Logger:

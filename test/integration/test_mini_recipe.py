@@ -37,8 +37,8 @@ def test_help_and_unknown_option(recipe):
 
 
 @pytest.mark.slow
-def test_data_stages_end_to_end(recipe):
-    res = run(recipe, "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
+def test_stages_end_to_end(recipe):
+    res = run(recipe, "--stop_stage", "3", "--data_conf", "conf/data_tiny.yaml")
     assert res.returncode == 0, res.stderr
     for split in ("train", "val", "test", "test_ood", "enroll_ood"):
         report = validate_data_dir(recipe / "data" / f"mini_{split}", ValidateOptions(progress=False))
@@ -46,9 +46,13 @@ def test_data_stages_end_to_end(recipe):
     log = (recipe / "data" / "local" / "mini_corpus" / "log" / "make_mini_corpus.log").read_text()
     assert "mini_train: 48 utterances, K=" in log and "# Ended (code 0)" in log
     assert (recipe / "data" / "local" / "mini_corpus" / "log" / "make_mini_corpus.cmd").is_file()
+    exp = recipe / "exp" / "baseline"
+    assert (exp / "checkpoints" / "best.pt").is_file() and (exp / "curves.png").is_file()
+    rows = (exp / "train_log.csv").read_text().splitlines()
+    assert len(rows) == 1 + 1 + 12  # header, before training, 12 epochs
 
-    again = run(recipe, "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
-    assert again.returncode == 0 and again.stderr.count("outputs up to date, nothing rerun") == 2
+    again = run(recipe, "--stop_stage", "3", "--data_conf", "conf/data_tiny.yaml")
+    assert again.returncode == 0 and again.stderr.count("outputs up to date, nothing rerun") == 3
 
     shutil.rmtree(recipe / "data" / "local" / "mini_speech" / "test_ood")
     missing = run(recipe, "--stage", "2", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")

@@ -1,0 +1,131 @@
+"""Encoders on the 50 Hz grid, chosen in YAML by name (``encoder: wav2vec2`` + ``encoder_conf: {...}``).
+
+Every encoder is split in two so the slice-consistency loss (eq. 2) can re-encode a slice without its
+context: ``features(wav, lengths)`` gives frame latents that see only their own window, ``contextualize``
+turns latents into the contextual frame embeddings X.
+
+- ``wav2vec2``: HF ``Wav2Vec2Model`` (hub name, local directory, or a config dict for random init);
+  latents = the frozen CNN feature encoder, context = feature projection + transformer (last_hidden_state).
+- ``logmel_cnn``: a light encoder trained from scratch for CPU recipes; latents = log-mel frames
+  (400-sample windows, 320 hop), context = a stack of 1-D convolutions.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from sqe.models import frames as F
+from sqe.utils.errors import SqeError
+
+
+class Encoder(nn.Module):
+    dim: int
+
+    def features(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents ``(B, L, C)`` and the frame mask ``(B, L)``."""
+        raise NotImplementedError
+
+    def contextualize(self, latents: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Contextual embeddings X ``(B, L, D)`` (padding positions are zeroed)."""
+        raise NotImplementedError
+
+
+class Wav2Vec2Encoder(Encoder):
+    def __init__(self, name_or_path: str | None = None, config: dict[str, Any] | None = None,
+                 freeze_feature_encoder: bool = True, layerdrop: float | None = None,
+                 activation_checkpointing: bool = False):
+        super().__init__()
+        from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+        overrides: dict[str, Any] = {"apply_spec_augment": False, "mask_time_prob": 0.0}
+        if layerdrop is not None:
+            overrides["layerdrop"] = layerdrop
+        if (name_or_path is None) == (config is None):
+            raise SqeError("wav2vec2 encoder: give exactly one of name_or_path (hub name or local dir) and config")
+        if config is not None:
+            self.model = Wav2Vec2Model(Wav2Vec2Config(**{**config, **overrides}))
+        else:
+            try:
+                self.model = Wav2Vec2Model.from_pretrained(name_or_path, **overrides)
+            except OSError as err:
+                raise SqeError(
+                    f"cannot load the pretrained encoder '{name_or_path}': {err.__class__.__name__}. Offline "
+                    "(HF_HUB_OFFLINE=1), download it once elsewhere with save_pretrained(DIR), copy DIR here and "
+                    "set model.encoder_conf.name_or_path to DIR"
+                ) from None
+        cfg = self.model.config
+        if tuple(cfg.conv_stride) != (5, 2, 2, 2, 2, 2, 2) or tuple(cfg.conv_kernel) != (10, 3, 3, 3, 3, 2, 2):
+            raise SqeError("wav2vec2 encoder: only the standard CNN (50 Hz frames, 400-sample window) is supported")
+        if freeze_feature_encoder:
+            self.model.freeze_feature_encoder()
+        self.frozen_cnn = freeze_feature_encoder
+        if activation_checkpointing:  # the method was renamed in transformers 5.x
+            if hasattr(self.model, "activation_checkpointing_enable"):
+                self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        self.dim = cfg.hidden_size
+
+    def features(self, wav, lengths):
+        padded, _ = F.pad_for_windows(wav, lengths)
+        mask = F.lengths_to_mask(F.frame_lengths(lengths))
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen_cnn):
+            latents = self.model.feature_extractor(padded).transpose(1, 2)
+        return latents[:, : mask.shape[1]], mask
+
+    def contextualize(self, latents, mask):
+        hidden, _ = self.model.feature_projection(latents)
+        out = self.model.encoder(hidden, attention_mask=mask).last_hidden_state
+        return out * mask.unsqueeze(-1).to(out.dtype)
+
+
+class LogMelEncoder(Encoder):
+    def __init__(self, n_mels: int = 64, channels: int = 256, layers: int = 4, kernel: int = 5,
+                 dropout: float = 0.1):
+        super().__init__()
+        from transformers.audio_utils import mel_filter_bank
+
+        fb = mel_filter_bank(num_frequency_bins=257, num_mel_filters=n_mels, min_frequency=20.0,
+                             max_frequency=8000.0, sampling_rate=16000, norm="slaney", mel_scale="slaney")
+        self.register_buffer("mel", torch.tensor(fb, dtype=torch.float32), persistent=False)
+        self.register_buffer("window", torch.hann_window(F.WINDOW), persistent=False)
+        self.norm = nn.LayerNorm(n_mels)
+        blocks: list[nn.Module] = []
+        dim_in = n_mels
+        for _ in range(layers):
+            blocks.append(nn.Conv1d(dim_in, channels, kernel, padding=kernel // 2))
+            dim_in = channels
+        self.convs = nn.ModuleList(blocks)
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(dropout)
+        self.dim = channels
+
+    def features(self, wav, lengths):
+        padded, _ = F.pad_for_windows(wav, lengths)
+        mask = F.lengths_to_mask(F.frame_lengths(lengths))
+        frames = padded.unfold(1, F.WINDOW, F.HOP)[:, : mask.shape[1]]  # (B, L, 400)
+        spec = torch.fft.rfft(frames * self.window, n=512).abs().pow(2)
+        logmel = torch.log(spec @ self.mel + 1e-6)
+        return self.norm(logmel), mask
+
+    def contextualize(self, latents, mask):
+        m = mask.unsqueeze(1).to(latents.dtype)
+        h = latents.transpose(1, 2) * m
+        for i, conv in enumerate(self.convs):
+            y = self.drop(self.act(conv(h))) * m
+            h = y + h if i > 0 else y
+        return h.transpose(1, 2)
+
+
+ENCODERS: dict[str, type[Encoder]] = {"wav2vec2": Wav2Vec2Encoder, "logmel_cnn": LogMelEncoder}
+
+
+def build_encoder(name: str, conf: dict[str, Any]) -> Encoder:
+    if name not in ENCODERS:
+        raise SqeError(f"unknown encoder '{name}' (known: {', '.join(ENCODERS)})")
+    try:
+        return ENCODERS[name](**conf)
+    except TypeError as err:
+        raise SqeError(f"encoder '{name}': bad encoder_conf: {err}") from None

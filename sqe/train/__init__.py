@@ -1,0 +1,1 @@
+"""Training: config, data and batching, the loss step, checkpoints, validation and the trainer loop."""

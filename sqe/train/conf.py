@@ -1,0 +1,64 @@
+"""The training config (one YAML per model of the paper's Table 1, ``egs/*/conf/<model>.yaml``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqe.losses.supcon import SupConConf
+from sqe.models.lssqa import ModelConf
+
+
+@dataclass
+class LossWeights:
+    reg: float = 1.0  # clipped L1 of the utterance score (eq. 1)
+    mos_con: float = 1.0  # MOS contrastive loss (eq. 1)
+    cons_emb: float = 10.0  # slice consistency, embeddings (eq. 2; authors' weight)
+    cons_scores: float = 1.0  # slice consistency, frame scores
+    frame: float = 0.0  # pseudo-target L1 (eq. 5): 1 for SUP/CON, 0 for the Baseline
+    scl: float = 0.0  # supervised contrastive loss (eq. 8: tau = 0.1 for CON models)
+
+
+@dataclass
+class LossConf:
+    reg_form: Literal["paper", "code"] = "paper"  # max(|e| - delta, 0) (paper) or the code's hard threshold
+    delta: float = 0.1  # clipping (normalised domain: 0.2 MOS)
+    mos_con_margin: float = 0.1
+    cons_min_frames: int = 10  # slice length U{min, ..., max} frames (0.2 s to < 2 s)
+    cons_max_frames: int = 99
+    cons_emb_reduction: Literal["mean", "sum"] = "mean"  # over embedding dims (sum: paper-literal eq. 2)
+    frame_reduction: Literal["utt_mean", "frame_mean"] = "utt_mean"
+    weights: LossWeights = field(default_factory=LossWeights)
+    scl: SupConConf = field(default_factory=SupConConf)
+
+
+@dataclass
+class OptimConf:
+    lr: float = 1e-4  # Adam, linearly decayed to min_lr over the epochs (stepped per epoch)
+    min_lr: float = 1e-6
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    eps: float = 1e-8
+    grad_clip: float = 10.0  # global gradient norm
+    epochs: int = 100
+
+
+@dataclass
+class BatchConf:
+    max_utts: int = 64
+    max_audio_s: float = 180.0  # padded audio per batch
+    max_padding_rate: float = 0.1  # share of padding in a batch
+    length_jitter: float = 0.1  # relative noise on lengths before sorting: other batches every epoch
+
+
+@dataclass
+class TrainConf:
+    model: ModelConf = field(default_factory=ModelConf)
+    loss: LossConf = field(default_factory=LossConf)
+    optim: OptimConf = field(default_factory=OptimConf)
+    batch: BatchConf = field(default_factory=BatchConf)
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on GPU, fp32 on CPU
+    select_metric: Literal["srcc"] = "srcc"  # model selection on the validation set (maximised)
+    checkpoint_every_steps: int = 100  # also checkpoint mid-epoch, so a killed job loses little
+    num_threads: int = 0  # torch CPU threads (0: leave torch's default)
+    debug_kill_after_steps: int | None = None  # tests only: SIGKILL this process after that many steps

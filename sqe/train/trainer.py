@@ -1,0 +1,178 @@
+"""The training loop: Adam with a linear decay per epoch, gradient clipping, bf16 autocast on GPU,
+length-bucketed batches, validation every epoch, best/last checkpoints and training curves.
+
+Resuming is exact: the batches of an epoch depend only on (seed, epoch) and every step reseeds the random
+generators from (seed, epoch, step), so a job killed mid-epoch and restarted from its last checkpoint
+continues with the losses an uninterrupted run would have had.
+
+Outputs in ``out``: ``checkpoints/{last,best}.pt``, ``train_log.csv``, ``curves.png``, ``best.json``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sqe.models.lssqa import LSSQAModel
+from sqe.train.checkpoint import check_architecture, read_checkpoint, save_checkpoint
+from sqe.train.conf import TrainConf
+from sqe.train.curves import plot_curves, write_log
+from sqe.train.data import UtteranceSet, bucket_batches, collate
+from sqe.train.step import compute_losses
+from sqe.train.validate import predict_utterances, utterance_metrics
+from sqe.utils.atomic import write_text_atomic
+from sqe.utils.errors import SqeError
+from sqe.utils.log import get_logger
+from sqe.utils.progress import progress
+
+log = get_logger(__name__)
+
+
+class TrainingDiverged(SqeError):
+    """A non-finite loss: training stops, the last good checkpoint is kept."""
+
+
+@dataclass
+class State:
+    epoch: int = 0  # epochs completed
+    step_in_epoch: int = 0  # batches of the current epoch already trained
+    global_step: int = 0
+    best: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    running: dict[str, float] = field(default_factory=dict)  # sums of this epoch's logged losses so far
+
+
+def _step_seed(seed: int, epoch: int, step: int) -> int:
+    return (seed * 1_000_003 + epoch * 10_007 + step) % (2**63 - 1)
+
+
+class Trainer:
+    def __init__(self, conf: TrainConf, train_dirs: list[str], valid_dirs: list[str], out: Path):
+        self.conf, self.out = conf, Path(out)
+        self.train = UtteranceSet(train_dirs)
+        self.valid = UtteranceSet(valid_dirs)
+        self.device = torch.device("cuda" if conf.device == "cuda" or (conf.device == "auto" and torch.cuda.is_available())
+                                   else "cpu")
+        if conf.device == "cuda" and not torch.cuda.is_available():
+            raise SqeError("device: cuda requested but no GPU is visible")
+        self.autocast = conf.precision == "bf16" or (conf.precision == "auto" and self.device.type == "cuda")
+        if conf.num_threads > 0:
+            torch.set_num_threads(conf.num_threads)
+        torch.manual_seed(conf.seed)
+        self.model = LSSQAModel(conf.model).to(self.device)
+        o = conf.optim
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps)
+        self.scheduler = torch.optim.lr_scheduler.LinearLR(
+            self.optimizer, start_factor=1.0, end_factor=o.min_lr / o.lr, total_iters=max(o.epochs - 1, 1))
+        self.state = State()
+        self.ckpt_dir = self.out / "checkpoints"
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def _save(self, name: str) -> None:
+        save_checkpoint(self.ckpt_dir / name, self.model, optimizer=self.optimizer.state_dict(),
+                        scheduler=self.scheduler.state_dict(), state=self.state.__dict__)
+
+    def resume(self) -> bool:
+        last = self.ckpt_dir / "last.pt"
+        if not last.is_file():
+            return False
+        payload = read_checkpoint(last)
+        check_architecture(payload, self.conf.model, last)
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.scheduler.load_state_dict(payload["scheduler"])
+        self.state = State(**payload["state"])
+        log.info("resuming from %s: epoch %d, step %d of the epoch", last, self.state.epoch + 1,
+                 self.state.step_in_epoch)
+        return True
+
+    # -- one epoch ----------------------------------------------------------------------------------
+    def _batch(self, idx: list[int]) -> dict[str, torch.Tensor]:
+        batch = collate([(self.train.load(i), self.train.items[i].mos) for i in idx])
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    def _train_epoch(self) -> dict[str, float]:
+        c, st = self.conf, self.state
+        epoch = st.epoch + 1
+        rng = np.random.default_rng([c.seed, epoch])
+        batches = bucket_batches(self.train.seconds(), c.batch.max_utts, c.batch.max_audio_s,
+                                 c.batch.max_padding_rate, c.batch.length_jitter, rng)
+        self.model.train()
+        for step, idx in progress(list(enumerate(batches)), desc=f"epoch {epoch}", unit="batch"):
+            if step < st.step_in_epoch:
+                continue  # trained before the interruption
+            seed = _step_seed(c.seed, epoch, step)
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)
+            batch = self._batch(idx)
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                total, parts = compute_losses(self.model, batch, c.loss, generator)
+            if not all(math.isfinite(v) for v in parts.values()):
+                raise TrainingDiverged(
+                    f"non-finite loss at epoch {epoch}, step {step} ({parts}); training stopped, the last good "
+                    f"checkpoint is {self.ckpt_dir / 'last.pt'}")
+            self.optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
+            self.optimizer.step()
+            st.global_step += 1
+            st.step_in_epoch = step + 1
+            for k, v in parts.items():
+                st.running[k] = st.running.get(k, 0.0) + v
+            st.running["n"] = st.running.get("n", 0.0) + 1
+            if c.checkpoint_every_steps and st.global_step % c.checkpoint_every_steps == 0:
+                self._save("last.pt")
+            if c.debug_kill_after_steps is not None and st.global_step == c.debug_kill_after_steps:
+                os.kill(os.getpid(), signal.SIGKILL)
+        n = st.running.pop("n", 1.0)
+        means = {f"train_{k}": v / n for k, v in st.running.items()}
+        st.running = {}
+        return means
+
+    def _validate(self) -> dict[str, float]:
+        pred = predict_utterances(self.model, self.valid, self.device, self.conf.batch.max_audio_s,
+                                  self.conf.batch.max_utts, self.autocast)
+        target = np.array([it.mos for it in self.valid.items])
+        return {f"valid_{k}": v for k, v in utterance_metrics(pred, target).items()}
+
+    # -- the loop -----------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        resumed = self.resume()
+        c, st = self.conf, self.state
+        if not resumed:
+            row = {"epoch": 0, **self._validate()}
+            st.history.append(row)
+            log.info("before training: %s", _fmt(row))
+        metric = f"valid_{c.select_metric}"
+        while st.epoch < c.optim.epochs:
+            start = time.monotonic()
+            means = self._train_epoch()
+            self.scheduler.step()
+            st.epoch += 1
+            st.step_in_epoch = 0
+            row = {"epoch": st.epoch, "lr": self.optimizer.param_groups[0]["lr"], **means, **self._validate(),
+                   "seconds": round(time.monotonic() - start, 1)}
+            st.history.append(row)
+            improved = not st.best or row[metric] > st.best[metric]
+            if improved:
+                st.best = dict(row)
+                self._save("best.pt")
+            self._save("last.pt")
+            write_log(self.out / "train_log.csv", st.history)
+            plot_curves(self.out / "curves.png", st.history)
+            log.info("epoch %d: %s%s", st.epoch, _fmt(row), " (best)" if improved else "")
+        write_text_atomic(self.out / "best.json", json.dumps(st.best, indent=2) + "\n")
+        return st.best
+
+
+def _fmt(row: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items() if k != "epoch")
