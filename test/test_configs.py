@@ -10,6 +10,7 @@ import yaml
 from conftest import REPO
 
 from sqe.corpora.mini_conf import MiniDataConf
+from sqe.mixup.evalset import MixupSetConf
 from sqe.train.conf import TrainConf
 from sqe.utils.config import dump_yaml, load_config
 
@@ -17,7 +18,11 @@ CONFS = sorted(p.relative_to(REPO) for p in (REPO / "egs").glob("*/conf/*.yaml")
 
 
 def kind(path):
-    return MiniDataConf if path.name.startswith("data") else TrainConf
+    if path.name.startswith("data"):
+        return MiniDataConf
+    if path.name.startswith("mixup_set"):
+        return MixupSetConf
+    return TrainConf
 
 
 @pytest.mark.parametrize("path", CONFS, ids=str)

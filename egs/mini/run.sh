@@ -10,6 +10,7 @@ nj=2                        # worker processes of the data stages
 data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 ngpu=0                      # GPUs for training (0: CPU)
+models="sup2 con1 con2"     # models trained on mix-up in stage 7 (conf/<model>.yaml; sup1 is also there)
 cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -22,6 +23,10 @@ Stages:
   1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
   2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
   3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp/baseline
+  4  speech regions (rVAD) -> dump/vad/<set>
+  5  teacher frame scores of degraded and reference signals -> dump/teacher/<set>
+  6  fixed partial-mix-up sets (0.4-2.0 s segments) -> data/mini_{val,test,test_ood}_mixup
+  7  train the mix-up models (--models "${models}") -> exp/<model>
 EOF
 )
 . utils/parse_options.sh
@@ -51,6 +56,49 @@ if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
   run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" exp/baseline/log/train.log sqe.bin.train \
     --conf conf/baseline.yaml --train_data data/mini_train --valid_data data/mini_val --out exp/baseline \
     "${extra[@]}"
+fi
+
+sets="mini_train mini_val mini_test mini_test_ood"
+eval_sets="mini_val mini_test mini_test_ood"
+
+if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
+  for set in ${sets}; do
+    require 2 "data/${set}/ref.scp"
+    run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
+      --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
+  done
+fi
+
+if stage_on 5 "teacher frame scores (exp/baseline) -> dump/teacher/<set>"; then
+  require 3 exp/baseline/checkpoints/best.pt
+  for set in ${sets}; do
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "dump/teacher/${set}/log/dump_frame_scores.log" \
+      sqe.bin.dump_frame_scores --model exp/baseline/checkpoints/best.pt --data "data/${set}" \
+      --out "dump/teacher/${set}" "${extra[@]}"
+  done
+fi
+
+if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
+  for set in ${eval_sets}; do
+    require 4 "dump/vad/${set}/vad_segments"
+    require 5 "dump/teacher/${set}/qdeg.scp"
+    run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
+      --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --out "data/${set}_mixup" \
+      "${extra[@]}"
+  done
+fi
+
+if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
+  require 4 dump/vad/mini_train/vad_segments
+  require 5 dump/teacher/mini_train/qdeg.scp
+  require 6 data/mini_val_mixup/frame_cls.scp
+  for model in ${models}; do
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/log/train.log" sqe.bin.train \
+      --conf "conf/${model}.yaml" --train_data data/mini_train --valid_data data/mini_val \
+      --train_scores dump/teacher/mini_train --train_vad dump/vad/mini_train --valid_mixup data/mini_val_mixup \
+      --out "exp/${model}" "${extra[@]}"
+  done
 fi
 
 log "finished (${SECONDS}s)"

@@ -56,11 +56,14 @@ class DegradeConf:
     tokens: list[str] = field(default_factory=lambda: list(IN_DOMAIN_TOKENS))  # NISQA-like tokens to draw
     n_tokens_probs: list[float] = field(default_factory=lambda: [0.5, 0.3, 0.2])  # P(1, 2, 3 tokens)
     per_utt: int = 2  # degraded copies of each in-domain reference
+    clean_share: float = 0.15  # share of references that also appear undegraded (class clean, as in NISQA)
     ranges: dict[str, dict[str, list]] = field(default_factory=dict)  # e.g. {wbgn: {snr_db: [25, 40]}}
 
     def __post_init__(self) -> None:
         if self.per_utt < 1:
             raise ValueError("per_utt must be at least 1")
+        if not 0.0 <= self.clean_share <= 1.0:
+            raise ValueError("clean_share must be in [0, 1]")
 
 
 @dataclass

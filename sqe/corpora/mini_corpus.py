@@ -70,6 +70,10 @@ def plan(conf: MiniDataConf, speech: Path, out: Path) -> tuple[list[DegPlan], di
                 utt = f"{ref}-d{k + 1}"
                 plans.append(DegPlan(utt, split, ref, refs[ref], str(out / "wav" / split / f"{utt}.wav"),
                                      cond.cls, cond.to_json()))
+            if np.random.default_rng([conf.seed, 3000 + si, i]).random() < conf.degrade.clean_share:
+                utt = f"{ref}-c"  # an undegraded copy: the clean class of NISQA's simulated subsets
+                plans.append(DegPlan(utt, split, ref, refs[ref], str(out / "wav" / split / f"{utt}.wav"), "clean",
+                                     Condition([], {}).to_json()))
     refs = read_table(speech / OOD / "wav.scp")
     rng = np.random.default_rng([conf.seed, 2000])
     singles = [conf.ood.singles[i] for i in rng.permutation(len(conf.ood.singles))]

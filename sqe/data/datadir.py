@@ -31,6 +31,7 @@ class FileSpec:
     level: str  # "reco": keyed by recording; "utt": by utterance; "sub": keyed by own id, value names an utt;
     #             "map": a plain map that is not per utterance (copied as is)
     doc: str
+    repeats: bool = False  # several lines per key (values are lists)
 
 
 FILE_SPECS: dict[str, FileSpec] = {
@@ -48,6 +49,11 @@ FILE_SPECS: dict[str, FileSpec] = {
     "text": FileSpec(T.parse_str, "utt", "transcript"),
     "vad_segments": FileSpec(T.parse_segment, "sub", "speech regions: <id> <utt> <start_s> <end_s>"),
     "cls2id": FileSpec(T.parse_int, "map", "class string -> integer id (from training)"),
+    "mix2src": FileSpec(T.parse_token, "utt", "mix-up example -> its source utterance"),
+    "mix_segments": FileSpec(T.parse_labelled_region, "utt", "degraded segments: <utt> <onset_s> <offset_s> <class>",
+                             repeats=True),
+    "qpseudo.scp": FileSpec(T.parse_str, "utt", "ark of frame pseudo-targets (MOS, 50 Hz)"),
+    "frame_cls.scp": FileSpec(T.parse_str, "utt", "ark of frame class ids (50 Hz; 0 = clean, ids from cls2id)"),
 }
 
 
@@ -98,7 +104,7 @@ class DataDir:
         for name in names:
             if not (path / name).is_file():
                 raise T.DataError(f"{path}: required file {name} is missing")
-            tables[name] = T.read_table(path / name, FILE_SPECS[name].parse)
+            tables[name] = T.read_table(path / name, FILE_SPECS[name].parse, FILE_SPECS[name].repeats)
         if "wav.scp" not in tables and "segments" not in tables:
             raise T.DataError(f"{path}: a data dir needs wav.scp")
         return cls(tables, path)

@@ -111,6 +111,25 @@ def parse_json_object(text: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class LabelledRegion:
+    """A ``mix_segments`` line: ``<utt> <onset_s> <offset_s> <class>``."""
+
+    onset: float
+    offset: float
+    label: str
+
+
+def parse_labelled_region(text: str) -> LabelledRegion:
+    parts = text.split()
+    if len(parts) != 3:
+        raise ValueError(f"expected '<onset> <offset> <class>', got {text!r}")
+    onset, offset = parse_float(parts[0]), parse_float(parts[1])
+    if onset < 0 or offset <= onset:
+        raise ValueError(f"expected 0 <= onset < offset, got {parts[0]} {parts[1]}")
+    return LabelledRegion(onset, offset, parts[2])
+
+
+@dataclass(frozen=True)
 class Segment:
     """A ``segments`` line: ``<utt> <recording> <start_s> <end_s>``."""
 
@@ -133,6 +152,8 @@ def parse_segment(text: str) -> Segment:
 def format_value(value: Any) -> str:
     if isinstance(value, Segment):
         return f"{value.reco} {value.start:.3f} {value.end:.3f}"
+    if isinstance(value, LabelledRegion):
+        return f"{value.onset:.3f} {value.offset:.3f} {value.label}"
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if isinstance(value, float):
@@ -142,9 +163,10 @@ def format_value(value: Any) -> str:
 
 # -- reading ----------------------------------------------------------------------------------------
 def scan_table(
-    path: str | Path, parse: Callable[[str], Any] = parse_str, *, name: str | None = None
+    path: str | Path, parse: Callable[[str], Any] = parse_str, *, name: str | None = None, repeats: bool = False
 ) -> tuple[list[Entry], list[Problem]]:
-    """Parse every line; return the good entries (first occurrence of each key) and all problems."""
+    """Parse every line; return the good entries (first occurrence of each key) and all problems.
+    With ``repeats`` a key may have several consecutive lines (e.g. one per segment); all are returned."""
     path = Path(path)
     name = name or path.name
     entries: list[Entry] = []
@@ -173,6 +195,12 @@ def scan_table(
         if len(parts) < 2:
             problems.append(Problem(name, lineno, key, "no value after the key"))
             continue
+        if repeats and key == previous:
+            try:
+                entries.append(Entry(lineno, key, parse(parts[1].strip())))
+            except ValueError as err:
+                problems.append(Problem(name, lineno, key, str(err), "value"))
+            continue
         if key in seen:
             first, first_value = seen[key]
             same = first_value == parts[1].strip()
@@ -197,12 +225,19 @@ def scan_table(
     return entries, problems
 
 
-def read_table(path: str | Path, parse: Callable[[str], Any] = parse_str) -> dict[str, Any]:
-    """Read a table that must be well-formed; raise DataError listing its problems otherwise."""
-    entries, problems = scan_table(path, parse, name=str(path))
+def read_table(path: str | Path, parse: Callable[[str], Any] = parse_str, repeats: bool = False
+               ) -> dict[str, Any]:
+    """Read a table that must be well-formed; raise DataError listing its problems otherwise. With
+    ``repeats`` every value is a list of the key's lines."""
+    entries, problems = scan_table(path, parse, name=str(path), repeats=repeats)
     if problems:
         raise DataError(problems_message(problems, f"{path} is not a valid table"))
-    return {e.key: e.value for e in entries}
+    if not repeats:
+        return {e.key: e.value for e in entries}
+    table: dict[str, list[Any]] = {}
+    for e in entries:
+        table.setdefault(e.key, []).append(e.value)
+    return table
 
 
 def problems_message(problems: list[Problem], title: str, limit: int = 20) -> str:
@@ -232,9 +267,10 @@ def write_table(
     lines = []
     for key, value in sorted(items, key=lambda kv: sort_key(kv[0])):
         check_key(key)
-        text = fmt(value)
-        if "\n" in text or not text.strip():
-            raise DataError(f"{path}: key {key!r}: the value must be one non-empty line, got {text!r}")
-        lines.append(f"{key} {text}\n")
+        for one in value if isinstance(value, list) else [value]:  # a list: one line per element
+            text = fmt(one)
+            if "\n" in text or not text.strip():
+                raise DataError(f"{path}: key {key!r}: the value must be one non-empty line, got {text!r}")
+            lines.append(f"{key} {text}\n")
     with atomic_write(path) as f:
         f.writelines(lines)

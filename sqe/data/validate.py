@@ -59,12 +59,12 @@ def _scan(path: Path, report: Report) -> tuple[dict[str, list[T.Entry]], dict[st
     entries, present = {}, {}
     for name, spec in FILE_SPECS.items():
         if (path / name).is_file():
-            good, problems = T.scan_table(path / name, spec.parse)
+            good, problems = T.scan_table(path / name, spec.parse, repeats=spec.repeats)
             entries[name] = good
             present[name] = {e.key for e in good} | {p.key for p in problems if p.kind == "value"}
             report.problems.extend(problems)
     report.unchecked = sorted(
-        p.name for p in path.iterdir() if not p.name.startswith(".") and p.name not in FILE_SPECS
+        p.name for p in path.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in FILE_SPECS
     )
     return entries, present
 
@@ -228,9 +228,16 @@ def fix_data_dir(path: str | Path, report: Report, opts: ValidateOptions | None 
     tables: dict[str, dict[str, Any]] = {}
     for name, spec in FILE_SPECS.items():
         if (path / name).is_file():
-            good, problems = T.scan_table(path / name, spec.parse)
+            good, problems = T.scan_table(path / name, spec.parse, repeats=spec.repeats)
             conflicts = {p.key for p in problems if p.kind == "conflict"}
-            tables[name] = {e.key: e.value for e in good if e.key not in conflicts}
+            tables[name] = {}
+            for e in good:
+                if e.key in conflicts:
+                    continue
+                if spec.repeats:
+                    tables[name].setdefault(e.key, []).append(e.value)
+                else:
+                    tables[name][e.key] = e.value
     dd = DataDir(tables)
     all_utts = dd.utts
     keep = []

@@ -26,6 +26,15 @@ def norm_to_mos(q: torch.Tensor) -> torch.Tensor:
     return 2.0 * (q + 1.0) + 1.0
 
 
+def standardize_batch(wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Zero mean and unit variance over each item's valid samples; padding stays zero."""
+    valid = F.lengths_to_mask(lengths, wav.shape[1]).to(wav.dtype)
+    n = valid.sum(1, keepdim=True)
+    mean = (wav * valid).sum(1, keepdim=True) / n
+    var = (((wav - mean) * valid) ** 2).sum(1, keepdim=True) / n
+    return (wav - mean) / torch.sqrt(var).clamp_min(1e-8) * valid
+
+
 @dataclass
 class SCLConf:
     d_p: int = 128  # projection size D_P
@@ -40,6 +49,7 @@ class ModelConf:
     # wav2vec2: name_or_path (hub name or local dir) or config (dict, random init), freeze_feature_encoder,
     # layerdrop (null: the checkpoint's), activation_checkpointing. logmel_cnn: n_mels, channels, layers, kernel.
     encoder_conf: dict[str, Any] = field(default_factory=lambda: {"name_or_path": "facebook/wav2vec2-large-robust"})
+    input_norm: Literal["standardize", "none"] = "standardize"  # zero mean, unit variance per utterance (code)
     output_norm: Literal["mean_l2", "none"] = "mean_l2"  # X <- X / ||mean_l X|| per utterance (code)
     hidden: list[int] = field(default_factory=lambda: [256, 256])  # decoder hidden channels
     kernels: list[int] = field(default_factory=lambda: [11, 7, 5])  # receptive field 21 frames
@@ -97,6 +107,8 @@ class LSSQAModel(nn.Module):
         """``wav`` (B, N) at 16 kHz with ``lengths`` (B,) samples."""
         if int(lengths.min()) < 1:
             raise ValueError("an utterance in the batch has no samples")
+        if self.conf.input_norm == "standardize":
+            wav = standardize_batch(wav, lengths)
         latents, mask = self.encoder.features(wav, lengths)
         x = self._normalize(self.encoder.contextualize(latents, mask), mask)
         q, z_mos = self.heads(x, mask)

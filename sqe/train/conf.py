@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sqe.losses.supcon import SupConConf
+from sqe.mixup.masks import MixupConf
 from sqe.models.lssqa import ModelConf
 
 
@@ -55,10 +56,13 @@ class TrainConf:
     loss: LossConf = field(default_factory=LossConf)
     optim: OptimConf = field(default_factory=OptimConf)
     batch: BatchConf = field(default_factory=BatchConf)
+    mixup: MixupConf = field(default_factory=MixupConf)  # on-the-fly partial mix-up of the parallel train dir
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on GPU, fp32 on CPU
-    select_metric: Literal["srcc"] = "srcc"  # model selection on the validation set (maximised)
+    # model selection: utterance SRCC on --valid_data (maximised) or the frame-embedding verification EER of
+    # z~ on the fixed validation mix-up set --valid_mixup (minimised, the authors' scl_EER)
+    select_metric: Literal["srcc", "scl_eer"] = "srcc"
     checkpoint_every_steps: int = 100  # also checkpoint mid-epoch, so a killed job loses little
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     debug_kill_after_steps: int | None = None  # tests only: SIGKILL this process after that many steps

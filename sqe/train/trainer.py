@@ -25,9 +25,10 @@ from sqe.models.lssqa import LSSQAModel
 from sqe.train.checkpoint import check_architecture, read_checkpoint, save_checkpoint
 from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
-from sqe.train.data import UtteranceSet, bucket_batches, collate
+from sqe.mixup.dataset import MixupTrainingSet
+from sqe.train.data import UtteranceSet, bucket_batches
 from sqe.train.step import compute_losses
-from sqe.train.validate import predict_utterances, utterance_metrics
+from sqe.train.validate import predict_utterances, scl_eer, utterance_metrics
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger
@@ -55,10 +56,15 @@ def _step_seed(seed: int, epoch: int, step: int) -> int:
 
 
 class Trainer:
-    def __init__(self, conf: TrainConf, train_dirs: list[str], valid_dirs: list[str], out: Path):
+    def __init__(self, conf: TrainConf, train_dirs: list[str], valid_dirs: list[str], out: Path,
+                 train_scores: str | None = None, train_vad: str | None = None, valid_mixup: str | None = None):
         self.conf, self.out = conf, Path(out)
-        self.train = UtteranceSet(train_dirs)
+        self.train = MixupTrainingSet(train_dirs, conf.mixup, train_scores, train_vad, conf.seed,
+                                      labels=conf.loss.weights.scl > 0)
         self.valid = UtteranceSet(valid_dirs)
+        self.valid_mixup = valid_mixup
+        if conf.select_metric == "scl_eer" and (valid_mixup is None or conf.model.scl is None):
+            raise SqeError("select_metric scl_eer needs a model with an SCL branch and --valid_mixup")
         self.device = torch.device("cuda" if conf.device == "cuda" or (conf.device == "auto" and torch.cuda.is_available())
                                    else "cpu")
         if conf.device == "cuda" and not torch.cuda.is_available():
@@ -96,8 +102,8 @@ class Trainer:
         return True
 
     # -- one epoch ----------------------------------------------------------------------------------
-    def _batch(self, idx: list[int]) -> dict[str, torch.Tensor]:
-        batch = collate([(self.train.load(i), self.train.items[i].mos) for i in idx])
+    def _batch(self, idx: list[int], epoch: int) -> dict[str, torch.Tensor]:
+        batch = self.train.batch(idx, epoch)
         return {k: v.to(self.device) for k, v in batch.items()}
 
     def _train_epoch(self) -> dict[str, float]:
@@ -113,7 +119,7 @@ class Trainer:
             seed = _step_seed(c.seed, epoch, step)
             torch.manual_seed(seed)
             generator = torch.Generator().manual_seed(seed)
-            batch = self._batch(idx)
+            batch = self._batch(idx, epoch)
             with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                 total, parts = compute_losses(self.model, batch, c.loss, generator)
             if not all(math.isfinite(v) for v in parts.values()):
@@ -136,13 +142,19 @@ class Trainer:
         n = st.running.pop("n", 1.0)
         means = {f"train_{k}": v / n for k, v in st.running.items()}
         st.running = {}
+        if self.train.stats:
+            log.info("epoch %d mix-up: %s", epoch, ", ".join(f"{k} {v}" for k, v in sorted(self.train.stats.items())))
+            self.train.stats.clear()
         return means
 
     def _validate(self) -> dict[str, float]:
         pred = predict_utterances(self.model, self.valid, self.device, self.conf.batch.max_audio_s,
                                   self.conf.batch.max_utts, self.autocast)
         target = np.array([it.mos for it in self.valid.items])
-        return {f"valid_{k}": v for k, v in utterance_metrics(pred, target).items()}
+        metrics = {f"valid_{k}": v for k, v in utterance_metrics(pred, target).items()}
+        if self.valid_mixup is not None and self.model.scl is not None:
+            metrics["valid_scl_eer"] = scl_eer(self.model, self.valid_mixup, self.device)
+        return metrics
 
     # -- the loop -----------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -162,7 +174,8 @@ class Trainer:
             row = {"epoch": st.epoch, "lr": self.optimizer.param_groups[0]["lr"], **means, **self._validate(),
                    "seconds": round(time.monotonic() - start, 1)}
             st.history.append(row)
-            improved = not st.best or row[metric] > st.best[metric]
+            sign = -1.0 if c.select_metric.endswith("eer") else 1.0  # EERs are minimised
+            improved = not st.best or sign * row[metric] > sign * st.best[metric]
             if improved:
                 st.best = dict(row)
                 self._save("best.pt")

@@ -34,3 +34,39 @@ def utterance_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
         srcc = float(stats.spearmanr(pred, target).statistic)
         lcc = float(stats.pearsonr(pred, target).statistic)
     return {"srcc": srcc, "lcc": lcc, "mse": float(np.mean((pred - target) ** 2))}
+
+
+def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, max_frames: int = 6000, max_classes: int = 20,
+            seed: int = 0) -> float:
+    """The authors' contrastive monitor: frame embeddings z~ of a fixed mix-up set (labelled by its frame_cls
+    ark), L2-normalised and centred; up to ``max_classes`` random classes; pairs (i, perm(i)) of up to
+    ``max_frames`` frames scored by cosine similarity; EER of "same class" (a fraction, lower is better)."""
+    from pathlib import Path
+
+    from sqe.data.arks import read_arrays
+    from sqe.data.datadir import DataDir
+    from sqe.infer.runner import AudioItem, run_model
+    from sqe.metrics.detection import eer
+
+    mixup_dir = Path(mixup_dir)
+    dd = DataDir.load(mixup_dir)
+    labels = read_arrays(mixup_dir / "frame_cls.scp")
+    items = [AudioItem(u, dd["wav.scp"][u], dd["utt2num_samples"][u]) for u in dd.utts]
+    zs, cs = [], []
+    for key, out in run_model(model, items, device, embeddings=True, desc="scl_eer"):
+        zs.append(out["z_tilde"])
+        cs.append(labels[key][: out["z_tilde"].shape[0]])
+    z, c = np.concatenate(zs), np.concatenate(cs)
+    z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
+    z = z - z.mean(0)
+    rng = np.random.default_rng(seed)
+    kept = rng.permutation(np.unique(c))[:max_classes]
+    idx = np.flatnonzero(np.isin(c, kept))
+    idx = rng.permutation(idx)[:max_frames]
+    pair = rng.permutation(idx)
+    a, b = z[idx], z[pair]
+    sims = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-9)
+    same = c[idx] == c[pair]
+    if same.all() or not same.any():
+        return 0.5
+    return eer(sims, same)

@@ -26,7 +26,7 @@ CONF = {
         "test": {"voices": ["hibari"], "utts": 3, "text_share": 0.1},
         "test_ood": {"voices": ["hibari"], "utts": 4, "text_share": 0.1},
         "enroll_ood": {"voices": ["hibari"], "utts": 2, "text_share": 0.05}}},
-    "degrade": {"per_utt": 2, "tokens": ["wbgn", "bgn", "lpf", "clip", "tclip", "mnru", "gsm"]},
+    "degrade": {"per_utt": 2, "clean_share": 0.5, "tokens": ["wbgn", "bgn", "lpf", "clip", "tclip", "mnru", "gsm"]},
 }
 
 
@@ -59,7 +59,13 @@ def test_data_dirs_exist_and_validate(corpus):
         report = validate_data_dir(d, ValidateOptions(progress=False))
         assert report.ok, report.problems
         dd = DataDir.load(d)
-        assert len(dd) == n
+        clean = [u for u in dd.utts if u.endswith("-c")]
+        assert len(dd) - len(clean) == n
+        if split in ("train", "val", "test"):
+            assert all(dd["utt2cls"][u] == "clean" and dd["utt2mos"][u] > 4.6 for u in clean)
+            assert all(dd["wav.scp"][u] != dd["ref.scp"][u] for u in clean)  # its own (identical) file
+        else:
+            assert not clean
         if split != "enroll_ood":
             assert set(dd.tables) >= {"wav.scp", "ref.scp", "utt2mos", "utt2cls", "utt2params", "utt2num_samples",
                                       "cls2id"}
@@ -71,11 +77,13 @@ def test_classes_cls2id_and_inventory(corpus):
     train = DataDir.load(root / "data" / "mini_train")
     assert train["cls2id"]["clean"] == 0
     assert set(train["cls2id"]) == {"clean"} | set(train["utt2cls"].values())
+    assert sorted(train["cls2id"].values()) == list(range(len(train["cls2id"])))
     assert DataDir.load(root / "data" / "mini_test")["cls2id"] == train["cls2id"]
     inv = json.loads((root / "data" / "mini_train" / "cls_inventory.json").read_text())
-    assert inv["K"] == len(set(train["utt2cls"].values())) and inv["utterances"] == 12
-    assert sum(inv["by_num_tokens"].values()) == 12
-    assert "mini_train: 12 utterances, K=" in log and "MOS of single-token classes" in log
+    n = len(train)
+    assert inv["K"] == len(set(train["utt2cls"].values()) - {"clean"}) and inv["utterances"] == n
+    assert sum(inv["by_num_tokens"].values()) == n and inv["by_num_tokens"].get("0", 0) == n - 12
+    assert f"mini_train: {n} utterances, K=" in log and "MOS of single-token classes" in log
     tsv = (root / "corpus" / "mos_by_class.tsv").read_text().splitlines()
     assert tsv[0].split("\t") == ["split", "class", "n", "mos_mean", "mos_std", "mos_min", "mos_max"]
 

@@ -58,7 +58,7 @@ def test_model_outputs(encoder, conf):
 def test_slices_without_context_match_full_forward_on_a_slice_of_audio():
     torch.manual_seed(0)
     model = LSSQAModel(ModelConf(encoder="logmel_cnn", encoder_conf={"channels": 16, "layers": 2}, hidden=[8, 8],
-                                 d_z=4)).eval()
+                                 d_z=4, input_norm="none")).eval()
     wav = torch.randn(1, 320 * 40)
     out = model(wav, torch.tensor([wav.shape[1]]), keep_latents=True)
     xs, qs, ms = model.forward_slices(out.latents, torch.tensor([10]), torch.tensor([15]))
@@ -75,3 +75,13 @@ def test_rating_normalisation():
     y = torch.tensor([1.0, 3.0, 5.0])
     assert torch.equal(mos_to_norm(y), torch.tensor([-1.0, 0.0, 1.0]))
     assert torch.equal(norm_to_mos(mos_to_norm(y)), y)
+
+
+def test_input_standardisation_makes_the_model_level_invariant():
+    torch.manual_seed(0)
+    model = LSSQAModel(ModelConf(encoder="logmel_cnn", encoder_conf={"channels": 16, "layers": 2}, hidden=[8, 8],
+                                 d_z=4)).eval()
+    wav, lengths = torch.randn(2, 6000), torch.tensor([6000, 4000])
+    a = model(wav, lengths)
+    b = model(wav * 7.0 + 0.3, lengths)
+    assert torch.allclose(a.q, b.q, atol=1e-4)

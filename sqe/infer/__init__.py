@@ -1,0 +1,1 @@
+"""Inference: run a trained model over a data dir in batches."""

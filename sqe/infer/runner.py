@@ -1,0 +1,58 @@
+"""Batched inference of a model over (key, audio entry) items, yielding per-utterance numpy outputs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from sqe.audio.io import load_audio
+from sqe.models.frames import num_frames
+from sqe.models.lssqa import LSSQAModel, norm_to_mos
+from sqe.train.data import bucket_batches
+from sqe.utils.errors import SqeError
+from sqe.utils.progress import progress
+
+
+@dataclass(frozen=True)
+class AudioItem:
+    key: str
+    entry: str
+    num_samples: int
+    start: float | None = None
+    end: float | None = None
+
+
+def check_frame_rate(model: LSSQAModel, device: torch.device) -> None:
+    """The model must produce 50 frames per second of audio (the grid of every ark and mask)."""
+    with torch.no_grad():
+        out = model(torch.zeros(1, 16000, device=device), torch.tensor([16000], device=device))
+    if out.q.shape[1] != num_frames(16000):
+        raise SqeError(f"the model gives {out.q.shape[1]} frames per second; sqe's arks and masks need 50")
+
+
+@torch.no_grad()
+def run_model(model: LSSQAModel, items: Sequence[AudioItem], device: torch.device, max_audio_s: float = 120.0,
+              embeddings: bool = False, autocast: bool = False, desc: str = "infer"
+              ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+    """Yield ``(key, {"q": frame MOS (L,), ["x", "z_mos", "z_scl", "z_tilde": (L, D)]})`` in batches."""
+    model.eval()
+    seconds = np.array([it.num_samples / 16000 for it in items])
+    batches = bucket_batches(seconds, 64, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
+    for idx in progress(sorted(batches, key=min), desc=desc, unit="batch"):
+        waves = [load_audio(items[i].entry, items[i].key, start=items[i].start, end=items[i].end) for i in idx]
+        lengths = torch.tensor([w.size for w in waves])
+        wav = torch.zeros(len(waves), int(lengths.max()))
+        for b, w in enumerate(waves):
+            wav[b, : w.size] = torch.from_numpy(w)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
+            out = model(wav.to(device), lengths.to(device))
+        q = norm_to_mos(out.q.float()).cpu().numpy()
+        embs = {k: v.float().cpu().numpy() for k, v in out.embeddings().items()} if embeddings else {}
+        frames = out.mask.sum(1).cpu().numpy()
+        for b, i in enumerate(idx):
+            n = int(frames[b])
+            result = {"q": q[b, :n].astype(np.float32)}
+            result.update({k: v[b, :n] for k, v in embs.items()})
+            yield items[i].key, result

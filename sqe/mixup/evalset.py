@@ -1,0 +1,116 @@
+"""Fixed partial-mix-up evaluation sets (paper §6.1.1): each source pair mixed once with longer segments
+(0.4-2.0 s) and, by default, the contrastive constraints; rendered to audio so every model sees the same set.
+
+Output data dir: ``wav.scp`` (float WAV of the spliced, normalised signal), ``mix2src``, ``mix_segments``
+(onset, offset, class of each degraded segment), ``utt2mos`` (mean pseudo-target), ``utt2cls`` (the source's
+class), ``utt2num_samples``, ``cls2id`` (clean 0 and the classes of this set), ``frame_cls`` and ``qpseudo``
+arks, and ``ground_truth.tsv`` / ``durations.tsv`` in the sed_scores_eval format (event label ``degraded``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sqe.audio.io import load_audio, write_wav
+from sqe.data.arks import check_frames, read_arrays, write_arrays
+from sqe.data.datadir import DataDir
+from sqe.data.tables import DataError, LabelledRegion, parse_segment, read_table
+from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
+from sqe.mixup.splice import CLEAN, mix
+from sqe.mixup.vad import frames_from_regions, regions_from_frames
+from sqe.models.frames import FRAME_RATE, num_frames
+from sqe.utils.atomic import write_text_atomic
+from sqe.utils.log import get_logger
+from sqe.utils.progress import progress
+
+log = get_logger(__name__)
+EVENT = "degraded"
+
+
+def _eval_mixup() -> MixupConf:
+    return MixupConf(p=1.0, min_segments=1, max_segments=3, min_dur=0.4, max_dur=2.0, constrained=True)
+
+
+@dataclass
+class MixupSetConf:
+    seed: int = 0
+    mixup: MixupConf = field(default_factory=_eval_mixup)  # p is ignored: every pair is mixed once if it can be
+
+
+def _seed(seed: int, key: str) -> list[int]:
+    import zlib
+
+    return [seed, zlib.crc32(key.encode())]
+
+
+def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: MixupSetConf) -> Counter:
+    dd = DataDir.load(data)
+    if "ref.scp" not in dd:
+        raise DataError(f"{data} has no ref.scp: a mix-up set needs a parallel (reference, degraded) data dir")
+    frames = {u: num_frames(dd["utt2num_samples"][u]) for u in dd.utts}
+    q_ref, q_deg = read_arrays(scores / "qref.scp"), read_arrays(scores / "qdeg.scp")
+    check_frames(q_ref, frames, f"{scores}/qref.scp")
+    check_frames(q_deg, frames, f"{scores}/qdeg.scp")
+    speech: dict[str, np.ndarray] = {}
+    if conf.mixup.constrained and conf.mixup.use_vad:
+        if vad is None:
+            raise DataError("mixup.use_vad needs the speech regions of the data dir (--vad, from sqe.bin.compute_vad)")
+        regions: dict[str, list] = {u: [] for u in dd.utts}
+        for seg in read_table(vad / "vad_segments", parse_segment).values():
+            if seg.reco in regions:
+                regions[seg.reco].append((seg.start, seg.end))
+        speech = {u: frames_from_regions(r, frames[u]) for u, r in regions.items()}
+    classes = sorted({dd["utt2cls"][u] for u in dd.utts} - {"clean"}) if "utt2cls" in dd else []
+    cls2id = {"clean": CLEAN, **{c: i + 1 for i, c in enumerate(classes)}}
+    stats: Counter = Counter()
+    tables: dict[str, dict] = {n: {} for n in ("wav.scp", "mix2src", "mix_segments", "utt2mos", "utt2cls",
+                                                 "utt2num_samples")}
+    q_pseudo, frame_cls, truth, durations = {}, {}, [], []
+    for utt in progress(dd.utts, desc=f"mix-up set of {data}", unit="utt"):
+        rng = np.random.default_rng(_seed(conf.seed, utt))
+        ref = load_audio(dd["ref.scp"][utt], utt)
+        deg = load_audio(dd["wav.scp"][utt], utt)
+        cls = dd["utt2cls"][utt] if "utt2cls" in dd else "degraded"
+        reason = "length mismatch" if ref.size != deg.size else skip_reason(q_ref[utt], q_deg[utt], conf.mixup)
+        if reason is None and cls == "clean":
+            reason = "clean source"
+        if reason is None:
+            allowed = allowed_region(q_ref[utt], q_deg[utt], speech.get(utt), conf.mixup) if conf.mixup.constrained \
+                else None
+            mask = sample_mask(frames[utt], conf.mixup, rng, allowed)
+            reason = None if mask.any() else "no allowed region"
+        if reason is not None:
+            stats[f"skipped: {reason}"] += 1
+            continue
+        m = mix(ref, deg, mask, q_ref[utt], q_deg[utt], cls2id.get(cls, CLEAN))
+        key = f"{utt}-mix"
+        path = (out / "wav" / f"{key}.wav").resolve()
+        write_wav(path, m.wav, 16000, subtype="FLOAT")
+        segments = [(a / FRAME_RATE, b / FRAME_RATE) for a, b in regions_from_frames(m.frame_mask)]
+        tables["wav.scp"][key] = str(path)
+        tables["mix2src"][key] = utt
+        tables["mix_segments"][key] = [LabelledRegion(a, b, cls) for a, b in segments]
+        tables["utt2mos"][key] = round(m.y, 4)
+        tables["utt2cls"][key] = cls
+        tables["utt2num_samples"][key] = int(m.wav.size)
+        q_pseudo[key] = m.q_pseudo.astype(np.float32)
+        frame_cls[key] = m.labels.astype(np.int32)
+        truth += [f"{key}.wav\t{a:.3f}\t{b:.3f}\t{EVENT}" for a, b in segments]
+        durations.append(f"{key}.wav\t{m.wav.size / 16000:.5f}")
+        stats["mixed"] += 1
+    if not stats["mixed"]:
+        raise DataError(f"{data}: no pair could be mixed ({dict(stats)})")
+    tables["cls2id"] = cls2id
+    DataDir(tables).save(out)
+    write_arrays(out, "qpseudo", q_pseudo)
+    write_arrays(out, "frame_cls", frame_cls)
+    write_text_atomic(out / "ground_truth.tsv", "filename\tonset\toffset\tevent_label\n" + "\n".join(truth) + "\n")
+    write_text_atomic(out / "durations.tsv", "filename\tduration\n" + "\n".join(sorted(durations)) + "\n")
+    used = sorted({c for c in tables["utt2cls"].values()})
+    log.info("%s: %d mixed, %s; K=%d classes (%d single)", out, stats["mixed"],
+             ", ".join(f"{k} {v}" for k, v in sorted(stats.items()) if k != "mixed") or "none skipped",
+             len(used), sum("+" not in c for c in used))
+    return stats

@@ -1,0 +1,69 @@
+"""Speech regions with rVAD (rvadfast) on the 50 Hz frame grid, stored as ``vad_segments``
+(``<utt>-NNN <utt> <start_s> <end_s>``, boundaries on multiples of 20 ms).
+
+    >>> import numpy as np
+    >>> regions_from_frames(np.array([0, 1, 1, 0, 1]))
+    [(1, 3), (4, 5)]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sqe.models.frames import HOP, num_frames
+from sqe.utils.errors import SqeError
+
+FRAME_S = HOP / 16000
+
+
+def speech_frames(x: np.ndarray, sr: int = 16000) -> np.ndarray:
+    """0/1 per 20 ms frame (``ceil(N / 320)`` frames): rVAD's 10 ms labels, max-pooled in pairs."""
+    from rVADfast import rVADfast
+
+    n_frames = num_frames(x.size)
+    if x.size < 400:  # rVAD needs one 25 ms window
+        return np.zeros(n_frames, dtype=np.int8)
+    labels, _ = rVADfast()(np.asarray(x, dtype=np.float64), sr)
+    labels = np.asarray(labels, dtype=np.int8)
+    padded = np.zeros(2 * n_frames, dtype=np.int8)
+    padded[: min(labels.size, padded.size)] = labels[: padded.size]
+    return padded.reshape(n_frames, 2).max(axis=1)
+
+
+def regions_from_frames(frames: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` frame ranges of consecutive ones."""
+    edges = np.diff(np.concatenate([[0], np.asarray(frames, dtype=np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def frames_from_regions(regions: list[tuple[float, float]], n_frames: int) -> np.ndarray:
+    """Speech regions in seconds back to a 0/1 frame vector (the one shared conversion)."""
+    frames = np.zeros(n_frames, dtype=np.int8)
+    for start, end in regions:
+        a, b = int(round(start / FRAME_S)), int(round(end / FRAME_S))
+        if a < 0 or b > n_frames or a >= b:
+            raise SqeError(f"speech region {start:.3f}-{end:.3f} s is outside the {n_frames * FRAME_S:.2f} s utterance")
+        frames[a:b] = 1
+    return frames
+
+
+def compute_vad_dir(data, out) -> dict[str, int]:
+    """rVAD on the references (``ref.scp``, else ``wav.scp``) of a data dir -> ``out/vad_segments``."""
+    from pathlib import Path
+
+    from sqe.audio.io import load_audio
+    from sqe.data.datadir import DataDir
+    from sqe.data.tables import Segment, write_table
+    from sqe.utils.progress import progress
+
+    dd = DataDir.load(data)
+    source = "ref.scp" if "ref.scp" in dd else "wav.scp"
+    cache: dict[str, list[tuple[int, int]]] = {}
+    segments: dict[str, Segment] = {}
+    for utt in progress(dd.utts, desc=f"rVAD {data}", unit="utt"):
+        entry = dd[source][dd.recording(utt)[0]]
+        if entry not in cache:
+            cache[entry] = regions_from_frames(speech_frames(load_audio(entry, utt)))
+        for i, (a, b) in enumerate(cache[entry]):
+            segments[f"{utt}-{i:03d}"] = Segment(utt, a * FRAME_S, b * FRAME_S)
+    write_table(Path(out) / "vad_segments", segments)
+    return {"utterances": len(dd), "regions": len(segments)}

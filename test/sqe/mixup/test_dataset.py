@@ -1,0 +1,76 @@
+"""The on-the-fly mix-up training set and SUP/CON training end to end on synthetic data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_data_dir
+from test_vad_teacher_sets import teacher_arks
+
+from sqe.data.tables import DataError
+from sqe.losses.supcon import IGNORE
+from sqe.mixup.dataset import MixupTrainingSet
+from sqe.mixup.masks import MixupConf
+from sqe.models.lssqa import mos_to_norm
+from sqe.train.conf import TrainConf
+from sqe.train.trainer import Trainer
+from sqe.utils.config import from_dict
+
+
+@pytest.fixture
+def parallel(tmp_path):
+    d = make_data_dir(tmp_path, n=6, seconds=2.0)
+    (d / "cls2id").write_text("clean 0\nwbgn 1\n")
+    teacher_arks(d, tmp_path / "t")
+    bvcc = make_data_dir(tmp_path / "b", n=2, seconds=1.0, with_ref=False, name="bvcc")
+    (bvcc / "utt2mos").write_text("utt1 3.0\nutt2 4.0\n")
+    return d, bvcc, tmp_path / "t"
+
+
+def test_examples_are_mixed_deterministically(parallel):
+    d, bvcc, t = parallel
+    conf = MixupConf(p=1.0, constrained=True)
+    ds = MixupTrainingSet([d, bvcc], conf, t, t / "vad", seed=3, labels=True)
+    keys = [it.key for it in ds.items]
+    a = ds.example(keys.index("utt2"), epoch=1)
+    b = ds.example(keys.index("utt2"), epoch=1)
+    np.testing.assert_array_equal(a["wav"], b["wav"])
+    assert a["q_pseudo"] is not None and set(np.unique(a["labels"])) == {0, 1}
+    assert a["mos"] == pytest.approx(float(a["q_pseudo"].mean()))
+    c = ds.example(keys.index("utt2"), epoch=2)
+    assert not np.array_equal(a["labels"], c["labels"])  # a new mask every epoch
+    clean = ds.example(keys.index("utt1"), epoch=1)  # class clean: mixing keeps label 0 everywhere
+    assert set(np.unique(clean["labels"])) <= {0}
+    unpaired = ds.example(len(keys) - 1, epoch=1)  # BVCC-like: unmodified, no targets
+    assert unpaired["q_pseudo"] is None and unpaired["labels"] is None
+    batch = ds.batch([keys.index("utt2"), len(keys) - 1], epoch=1)
+    assert batch["supervised"].tolist() == [True, False]
+    assert (batch["frame_labels"][1] == IGNORE).all()
+    assert batch["y"][0].item() == pytest.approx(float(mos_to_norm(np.float32(a["mos"]))), abs=1e-6)
+
+
+def test_p_zero_and_missing_inputs(parallel):
+    d, bvcc, t = parallel
+    ds = MixupTrainingSet([d], MixupConf(p=0.0), None, None, seed=0, labels=False)
+    assert ds.example(1, 1)["q_pseudo"] is None
+    with pytest.raises(DataError, match="--train_scores"):
+        MixupTrainingSet([d], MixupConf(p=0.5), None, None, seed=0, labels=False)
+    with pytest.raises(DataError, match="--train_vad"):
+        MixupTrainingSet([d], MixupConf(p=1.0, constrained=True), t, None, seed=0, labels=False)
+    with pytest.raises(DataError, match="needs a parallel data dir"):
+        MixupTrainingSet([bvcc], MixupConf(p=1.0), t, None, seed=0, labels=False)
+
+
+def test_con_training_runs_with_every_loss(parallel, tmp_path):
+    d, bvcc, t = parallel
+    conf = from_dict(TrainConf, {
+        "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 8, "layers": 1}, "hidden": [8, 8], "d_z": 4,
+                  "scl": {"d_p": 4}},
+        "loss": {"weights": {"frame": 1.0, "scl": 0.1}, "scl": {"exclude_anchor_classes": [0]}},
+        "mixup": {"p": 1.0, "constrained": True},
+        "optim": {"epochs": 2}, "batch": {"max_utts": 4}, "num_threads": 1, "checkpoint_every_steps": 0,
+    })
+    trainer = Trainer(conf, [str(d), str(bvcc)], [str(d)], tmp_path / "exp", str(t), str(t / "vad"))
+    best = trainer.run()
+    last = trainer.state.history[-1]
+    assert {"train_frame", "train_scl", "train_cons_emb"} <= set(last)
+    assert np.isfinite(last["train_total"]) and best

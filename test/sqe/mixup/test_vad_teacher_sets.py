@@ -1,0 +1,125 @@
+"""Speech regions, teacher scores and fixed mix-up sets on small synthetic data."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import REPO, make_data_dir
+
+from sqe.data import DataDir
+from sqe.data.arks import read_arrays, write_arrays
+from sqe.data.tables import DataError, read_table
+from sqe.data.validate import ValidateOptions, validate_data_dir
+from sqe.mixup.evalset import MixupSetConf, make_mixup_set
+from sqe.mixup.splice import normalise, sample_mask_of
+from sqe.mixup.vad import FRAME_S, compute_vad_dir, frames_from_regions, speech_frames
+from sqe.models.frames import num_frames
+from sqe.models.lssqa import LSSQAModel, ModelConf
+from sqe.train.checkpoint import save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def speech():
+    from sqe.speech.tts import synthesize
+
+    x = synthesize("hibari", "The river was calm and the boats waited near the shore.", 1.0, 2)
+    return np.concatenate([np.zeros(16000, np.float32), x, np.zeros(16000, np.float32)])
+
+
+def test_rvad_finds_the_speech_on_the_frame_grid(speech):
+    frames = speech_frames(speech)
+    assert frames.size == num_frames(speech.size)
+    assert frames[:40].sum() == 0 and frames[-40:].sum() == 0  # the padded silences
+    assert frames[60:-60].mean() > 0.7
+    regions = [(0.5, 1.0), (2.0, 2.04)]
+    f = frames_from_regions(regions, 200)
+    assert f.sum() == 25 + 2 and f[25] == 1 and f[24] == 0
+    with pytest.raises(Exception, match="outside"):
+        frames_from_regions([(3.9, 4.1)], 200)
+
+
+def test_compute_vad_dir(tmp_path, speech):
+    sf.write(tmp_path / "s.wav", speech, 16000)
+    d = make_data_dir(tmp_path, n=2)
+    (d / "ref.scp").write_text(f"utt1 {tmp_path / 's.wav'}\nutt2 {tmp_path / 's.wav'}\n")
+    compute_vad_dir(d, tmp_path / "vad")
+    segs = read_table(tmp_path / "vad" / "vad_segments", __import__("sqe.data.tables", fromlist=["x"]).parse_segment)
+    assert {s.reco for s in segs.values()} == {"utt1", "utt2"}
+    for s in segs.values():  # on the 20 ms grid
+        assert abs(s.start / FRAME_S - round(s.start / FRAME_S)) < 1e-6
+
+
+def test_dump_frame_scores(tmp_path):
+    d = make_data_dir(tmp_path, n=3, seconds=1.3)
+    (d / "ref.scp").write_text((d / "ref.scp").read_text().replace("utt3_ref", "utt1_ref"))  # a shared reference
+    model = LSSQAModel(ModelConf(encoder="logmel_cnn", encoder_conf={"channels": 8, "layers": 1}, hidden=[4, 4], d_z=4))
+    save_checkpoint(tmp_path / "m.pt", model)
+    args = [sys.executable, "-m", "sqe.bin.dump_frame_scores", "--model", tmp_path / "m.pt", "--data", d, "--out",
+            tmp_path / "teacher"]
+    res = subprocess.run(list(map(str, args)), capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    qdeg, qref = read_arrays(tmp_path / "teacher" / "qdeg.scp"), read_arrays(tmp_path / "teacher" / "qref.scp")
+    assert sorted(qdeg) == sorted(qref) == ["utt1", "utt2", "utt3"]
+    assert all(v.shape == (num_frames(1.3 * 16000),) and v.dtype == np.float32 for v in qdeg.values())
+    np.testing.assert_array_equal(qref["utt1"], qref["utt3"])
+    assert all(1.0 <= v.min() and v.max() <= 5.0 for v in qdeg.values())  # MOS units
+    (d / "ref.scp").unlink()
+    res = subprocess.run(list(map(str, args[:-1] + [tmp_path / "t2"])), capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 1 and "has no ref.scp" in res.stderr and not (tmp_path / "t2").exists()
+
+
+def teacher_arks(d, out, q_ref=4.5, q_deg=2.0, skip=()):
+    dd = DataDir.load(d)
+    n = {u: num_frames(dd["utt2num_samples"][u]) for u in dd.utts}
+    write_arrays(out, "qref", {u: np.full(n[u], q_ref, np.float32) for u in dd.utts if u not in skip})
+    write_arrays(out, "qdeg", {u: np.full(n[u], q_deg, np.float32) for u in dd.utts if u not in skip})
+    (out / "vad").mkdir()
+    (out / "vad" / "vad_segments").write_text("".join(f"{u}-000 {u} 0.000 {n[u] * 0.02:.3f}\n" for u in dd.utts))
+
+
+def test_mixup_set(tmp_path):
+    d = make_data_dir(tmp_path, n=4, seconds=3.0)
+    teacher_arks(d, tmp_path / "t")
+    conf = MixupSetConf(seed=1)
+    stats = make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "set", conf)
+    assert stats["mixed"] == 3 and stats["skipped: clean source"] == 1  # utt1 is clean
+    report = validate_data_dir(tmp_path / "set", ValidateOptions(progress=False))
+    assert report.ok, report.problems
+    mix = DataDir.load(tmp_path / "set")
+    labels, q = read_arrays(tmp_path / "set" / "frame_cls.scp"), read_arrays(tmp_path / "set" / "qpseudo.scp")
+    src = DataDir.load(d)
+    truth = (tmp_path / "set" / "ground_truth.tsv").read_text().splitlines()
+    assert truth[0] == "filename\tonset\toffset\tevent_label"
+    for key in mix.utts:
+        utt = mix["mix2src"][key]
+        wav, _ = sf.read(mix["wav.scp"][key], dtype="float32")
+        frame_mask = labels[key] != 0
+        s = sample_mask_of(frame_mask, wav.size)
+        deg, _ = sf.read(src["wav.scp"][utt], dtype="float32")
+        ref, _ = sf.read(src["ref.scp"][utt], dtype="float32")
+        np.testing.assert_array_equal(wav[s], normalise(deg)[s])
+        np.testing.assert_array_equal(wav[~s], normalise(ref)[~s])
+        np.testing.assert_array_equal(q[key], np.where(frame_mask, 2.0, 4.5))
+        segs = mix["mix_segments"][key]
+        assert sum(round((r.offset - r.onset) * 50) for r in segs) == frame_mask.sum()
+        assert all(0.4 - 1e-9 <= r.offset - r.onset for r in segs)
+        assert {r.label for r in segs} == {src["utt2cls"][utt]}
+        assert sum(line.startswith(f"{key}.wav\t") for line in truth) == len(segs)
+    again = make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "set2", conf)
+    assert again == stats
+    for name in ("mix_segments", "utt2mos", "ground_truth.tsv"):
+        assert (tmp_path / "set" / name).read_text() == (tmp_path / "set2" / name).read_text().replace("set2", "set")
+
+
+def test_mixup_set_bad_inputs(tmp_path):
+    d = make_data_dir(tmp_path, n=3, seconds=2.0)
+    teacher_arks(d, tmp_path / "t", skip=("utt2",))
+    with pytest.raises(DataError, match="missing, e.g. utt2"):
+        make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", MixupSetConf())
+    assert not (tmp_path / "out").exists()
+    (d / "ref.scp").unlink()
+    with pytest.raises(DataError, match="has no ref.scp"):
+        make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", MixupSetConf())
