@@ -123,3 +123,20 @@ def test_mixup_set_bad_inputs(tmp_path):
     (d / "ref.scp").unlink()
     with pytest.raises(DataError, match="has no ref.scp"):
         make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", MixupSetConf())
+
+
+def test_a_teacher_with_another_frame_rate_is_rejected():
+    import torch
+
+    from sqe.infer.runner import check_frame_rate
+    from sqe.utils.errors import SqeError
+
+    model = LSSQAModel(ModelConf(encoder="logmel_cnn", encoder_conf={"channels": 8, "layers": 1}, hidden=[4, 4], d_z=4))
+    check_frame_rate(model, torch.device("cpu"))  # 50 Hz: fine
+
+    class Out:
+        q = torch.zeros(1, 25)
+
+    model.forward = lambda wav, lengths: Out()  # a 25 Hz model
+    with pytest.raises(SqeError, match="25 frames per second; sqe's arks and masks need 50"):
+        check_frame_rate(model, torch.device("cpu"))
