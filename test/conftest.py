@@ -45,15 +45,32 @@ def make_data_dir(root: Path, n: int = 4, *, sr: int = 16000, seconds: float = 1
         mos.append(f"{utt} {1.0 + 0.5 * i}\n")
         cls.append(f"{utt} {'clean' if i == 1 else 'wbgn'}\n")
         nsamp.append(f"{utt} {int(round(seconds * 16000))}\n")
-    (d / "wav.scp").write_text("".join(wav))
+    def put(name: str, lines: list[str]) -> None:  # C-locale order (utt10 before utt2)
+        (d / name).write_text("".join(sorted(lines, key=lambda line: line.split()[0].encode())))
+
+    put("wav.scp", wav)
     if with_ref:
-        (d / "ref.scp").write_text("".join(ref))
-    (d / "utt2mos").write_text("".join(mos))
-    (d / "utt2cls").write_text("".join(cls))
-    (d / "utt2num_samples").write_text("".join(nsamp))
+        put("ref.scp", ref)
+    put("utt2mos", mos)
+    put("utt2cls", cls)
+    put("utt2num_samples", nsamp)
     return d
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return make_data_dir(tmp_path)
+
+
+def teacher_arks(d: Path, out: Path, q_ref: float = 4.5, q_deg: float = 2.0, skip: tuple = ()) -> None:
+    """Constant teacher scores (qref/qdeg arks) and whole-utterance speech regions (out/vad) for data dir d."""
+    from sqe.data import DataDir
+    from sqe.data.arks import write_arrays
+    from sqe.models.frames import num_frames
+
+    dd = DataDir.load(d)
+    n = {u: num_frames(dd["utt2num_samples"][u]) for u in dd.utts}
+    write_arrays(out, "qref", {u: np.full(n[u], q_ref, np.float32) for u in dd.utts if u not in skip})
+    write_arrays(out, "qdeg", {u: np.full(n[u], q_deg, np.float32) for u in dd.utts if u not in skip})
+    (out / "vad").mkdir()
+    (out / "vad" / "vad_segments").write_text("".join(f"{u}-000 {u} 0.000 {n[u] * 0.02:.3f}\n" for u in dd.utts))

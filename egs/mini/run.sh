@@ -27,6 +27,9 @@ Stages:
   5  teacher frame scores of degraded and reference signals -> dump/teacher/<set>
   6  fixed partial-mix-up sets (0.4-2.0 s segments) -> data/mini_{val,test,test_ood}_mixup
   7  train the mix-up models (--models "${models}") -> exp/<model>
+  8  inference (frame MOS, embeddings) and clean enrollments -> exp/<model>/{infer,enroll}
+  9  scoring: detection, verification, retrieval, clustering -> exp/<model>/results/<set>/metrics.json
+ 10  report: the paper's Tables 2-6 and Figures 2-3 -> exp/RESULTS.md, exp/report/figures
 EOF
 )
 . utils/parse_options.sh
@@ -99,6 +102,48 @@ if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
       --train_scores dump/teacher/mini_train --train_vad dump/vad/mini_train --valid_mixup data/mini_val_mixup \
       --out "exp/${model}" "${extra[@]}"
   done
+fi
+
+all_models="baseline ${models}"
+test_sets=(mini_test_mixup mini_test_ood_mixup)
+
+if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
+  for model in ${all_models}; do
+    require 7 "exp/${model}/checkpoints/best.pt"
+    ckpt="exp/${model}/checkpoints/best.pt"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/enroll/mini_val_ref/log/enroll.log" \
+      sqe.bin.enroll --model "${ckpt}" --data data/mini_val --source ref.scp --out "exp/${model}/enroll/mini_val_ref" \
+      "${extra[@]}"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/enroll/mini_enroll_ood/log/enroll.log" \
+      sqe.bin.enroll --model "${ckpt}" --data data/mini_enroll_ood --source wav.scp \
+      --out "exp/${model}/enroll/mini_enroll_ood" "${extra[@]}"
+    for set in mini_val_mixup "${test_sets[@]}"; do
+      run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/infer/${set}/log/infer.log" \
+        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
+    done
+  done
+fi
+
+if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> exp/<model>/results/<set>"; then
+  for model in ${all_models}; do
+    require 8 "exp/${model}/infer/mini_test_mixup/q.scp" "exp/${model}/enroll/mini_val_ref/enrollment.npz"
+    # in-domain: enrollment = mini_val references; prototypes and thresholds from the validation mix-up set
+    run_stage "${train_cmd}" "exp/${model}/results/mini_test_mixup/log/score.log" sqe.bin.score \
+      --test_infer "exp/${model}/infer/mini_test_mixup" --test_data data/mini_test_mixup \
+      --valid_infer "exp/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup \
+      --enroll "exp/${model}/enroll/mini_val_ref" --out "exp/${model}/results/mini_test_mixup" "${extra[@]}"
+    # out-of-domain: enrollment = the held-out clean voice (as LibriTTS for LibriAugmented); no OOD
+    # validation split in the mini corpus, hence no prototypes (retrieval accuracy) for this set
+    run_stage "${train_cmd}" "exp/${model}/results/mini_test_ood_mixup/log/score.log" sqe.bin.score \
+      --test_infer "exp/${model}/infer/mini_test_ood_mixup" --test_data data/mini_test_ood_mixup \
+      --enroll "exp/${model}/enroll/mini_enroll_ood" --out "exp/${model}/results/mini_test_ood_mixup" "${extra[@]}"
+  done
+fi
+
+if stage_on 10 "report -> exp/RESULTS.md"; then
+  require 9 exp/baseline/results/mini_test_mixup/metrics.json
+  run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp --sets "${test_sets[@]}" \
+    --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
 fi
 
 log "finished (${SECONDS}s)"

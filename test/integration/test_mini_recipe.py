@@ -63,6 +63,17 @@ def test_stages_end_to_end(recipe):
     con1 = (recipe / "exp" / "con1" / "train_log.csv").read_text()
     assert "train_scl" in con1 and "valid_scl_eer" in con1
 
+    report = run(recipe, "--stage", "8", "--stop_stage", "10", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
+    assert report.returncode == 0, report.stderr
+    for model in ("baseline", "con1"):
+        for set_ in ("mini_test_mixup", "mini_test_ood_mixup"):
+            assert (recipe / "exp" / model / "results" / set_ / "metrics.json").is_file()
+    results = (recipe / "exp" / "RESULTS.md").read_text()
+    for heading in ("## Environment", "Tables 2/3", "Tables 4/5", "Table 6", "| baseline |", "| con1 |"):
+        assert heading in results
+    figures = sorted(p.name for p in (recipe / "exp" / "report" / "figures").glob("*.png"))
+    assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png"]
+
     shutil.rmtree(recipe / "data" / "local" / "mini_speech" / "test_ood")
     missing = run(recipe, "--stage", "2", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
     assert missing.returncode == 1

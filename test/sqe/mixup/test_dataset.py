@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_data_dir
-from test_vad_teacher_sets import teacher_arks
+from conftest import make_data_dir, teacher_arks
 
 from sqe.data.tables import DataError
 from sqe.losses.supcon import IGNORE

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO, make_data_dir
+from conftest import REPO, make_data_dir, teacher_arks
 
 from sqe.data import DataDir
 from sqe.data.arks import read_arrays, write_arrays
@@ -69,15 +69,6 @@ def test_dump_frame_scores(tmp_path):
     (d / "ref.scp").unlink()
     res = subprocess.run(list(map(str, args[:-1] + [tmp_path / "t2"])), capture_output=True, text=True, cwd=REPO)
     assert res.returncode == 1 and "has no ref.scp" in res.stderr and not (tmp_path / "t2").exists()
-
-
-def teacher_arks(d, out, q_ref=4.5, q_deg=2.0, skip=()):
-    dd = DataDir.load(d)
-    n = {u: num_frames(dd["utt2num_samples"][u]) for u in dd.utts}
-    write_arrays(out, "qref", {u: np.full(n[u], q_ref, np.float32) for u in dd.utts if u not in skip})
-    write_arrays(out, "qdeg", {u: np.full(n[u], q_deg, np.float32) for u in dd.utts if u not in skip})
-    (out / "vad").mkdir()
-    (out / "vad" / "vad_segments").write_text("".join(f"{u}-000 {u} 0.000 {n[u] * 0.02:.3f}\n" for u in dd.utts))
 
 
 def test_mixup_set(tmp_path):

@@ -18,3 +18,15 @@ def test_creates_parent_dirs(tmp_path):
     p = tmp_path / "a" / "b" / "c.txt"
     write_text_atomic(p, "x")
     assert p.read_text() == "x"
+
+
+def test_permissions_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "f.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f.txt").stat().st_mode) == 0o644

@@ -1,0 +1,186 @@
+"""Evaluate one model on one partial-mix-up set (paper §6): detection (Tables 2, 3), degradation
+verification and prototype retrieval (Tables 4, 5, Fig. 3), clustering (Table 6).
+
+Inputs are the arks of ``sqe.bin.infer`` for the test set (and, for prototypes and the operating threshold,
+for the validation set), the model's clean enrollment, and the mix-up set's ``frame_cls`` ark and ``cls2id``.
+Detection scores are "higher = more degraded": ``-q`` (MOS-based) and ``1 - cos(enrollment, z)``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sqe.data.arks import read_arrays
+from sqe.data.datadir import DataDir
+from sqe.data.tables import DataError
+from sqe.metrics.clustering import agglomerative_cluster, clustering_scores
+from sqe.metrics.detection import eer, min_dcf
+from sqe.metrics.embedding import (class_prototypes, n_concurrent, prototype_accuracy, segment_embeddings,
+                                   segments_from_detection, select_by_concurrency, verification_eer)
+from sqe.metrics.events import FRAME_SHIFT, IAUCSettings, best_intersection_f1, intersection_auc, mask_to_events
+from sqe.utils.log import get_logger
+
+log = get_logger(__name__)
+MOS = "mos"
+
+
+@dataclass
+class ScoreConf:
+    i_auc: IAUCSettings = field(default_factory=IAUCSettings)  # intersection-based PSDS settings (paper: 0.7/0.7)
+    p_target: float = 0.01  # minDCF prior of a degraded frame
+    concurrency: list[int] = field(default_factory=lambda: [1, 2, 3])  # Fig. 3 breakdown: at most n tokens, + all
+    cluster_max_concurrent: int = 2  # Table 6: regions with more simultaneous degradations are omitted
+    cluster_embedding: str = "z_scl"  # the embedding clustered and used for the model's own detection
+    max_cluster_items: int = 20000
+
+
+@dataclass
+class SetArrays:
+    """Frame scores, embeddings and labels of one mix-up set."""
+
+    q: dict[str, np.ndarray]
+    embeddings: dict[str, dict[str, np.ndarray]]
+    degraded: dict[str, np.ndarray]  # bool per frame
+    classes: dict[str, np.ndarray]  # class string per frame ('clean' outside the mask)
+
+
+def load_set(infer_dir: Path, data: Path) -> SetArrays:
+    dd = DataDir.load(data)
+    if "cls2id" not in dd or not (data / "frame_cls.scp").is_file():
+        raise DataError(f"{data} is not a mix-up set (needs cls2id and frame_cls.scp; sqe.bin.make_mixup_set)")
+    id2cls = {v: k for k, v in dd["cls2id"].items()}
+    labels = read_arrays(data / "frame_cls.scp")
+    if not labels:
+        raise DataError(f"{data}: the test set is empty")
+    q = read_arrays(infer_dir / "q.scp")
+    if set(q) != set(labels):
+        diff = sorted(set(q) ^ set(labels))
+        raise DataError(f"{infer_dir}/q.scp and {data}/frame_cls.scp have different keys, e.g. {', '.join(diff[:5])}")
+    for key in labels:
+        if labels[key].shape[0] != q[key].shape[0]:
+            raise DataError(f"'{key}': {q[key].shape[0]} frames of scores but {labels[key].shape[0]} frame labels")
+    embeddings = {}
+    for name in ("x", "z_mos", "z_scl", "z_tilde"):
+        if (infer_dir / f"{name}.scp").is_file():
+            embeddings[name] = {k: v.astype(np.float32) for k, v in read_arrays(infer_dir / f"{name}.scp").items()}
+    classes = {k: np.array([id2cls.get(int(i), "unknown") for i in v]) for k, v in labels.items()}
+    return SetArrays(q, embeddings, {k: v != 0 for k, v in labels.items()}, classes)
+
+
+def cosine_scores(frames: dict[str, np.ndarray], enrollment: np.ndarray) -> dict[str, np.ndarray]:
+    e = enrollment / max(float(np.linalg.norm(enrollment)), 1e-12)
+    return {k: (1.0 - (z @ e) / np.maximum(np.linalg.norm(z, axis=1), 1e-12)).astype(np.float32)
+            for k, z in frames.items()}
+
+
+def detection_scores(s: SetArrays, enrollment: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    scores = {MOS: {k: -v for k, v in s.q.items()}}
+    for name, frames in s.embeddings.items():
+        if name in enrollment:
+            dims = {z.shape[1] for z in frames.values()}
+            if dims != {enrollment[name].shape[0]}:
+                raise DataError(f"the {name} embeddings have dimension {sorted(dims)}, the enrollment "
+                                f"{enrollment[name].shape[0]}: they come from different models")
+            scores[name] = cosine_scores(frames, enrollment[name])
+    return scores
+
+
+def ground_truth(s: SetArrays) -> tuple[dict[str, list], dict[str, float]]:
+    truth = {k: mask_to_events(m) for k, m in s.degraded.items()}
+    durations = {k: round(m.size * FRAME_SHIFT, 6) for k, m in s.degraded.items()}
+    return truth, durations
+
+
+def detection_metrics(scores: dict[str, dict[str, np.ndarray]], s: SetArrays, conf: ScoreConf) -> dict[str, Any]:
+    truth, durations = ground_truth(s)
+    keys = sorted(s.degraded)
+    target = np.concatenate([s.degraded[k] for k in keys])
+    out = {}
+    for name, per_utt in scores.items():
+        flat = np.concatenate([per_utt[k] for k in keys])
+        out[name] = {"frame_eer": eer(flat, target), "frame_min_dcf": min_dcf(flat, target, conf.p_target),
+                     "i_auc": intersection_auc(per_utt, truth, durations, conf.i_auc)}
+    return out
+
+
+def segment_analysis(test: SetArrays, valid: SetArrays | None, conf: ScoreConf) -> dict[str, Any]:
+    """Verification EER and prototype accuracy of oracle segments, by maximum number of concurrent tokens."""
+    out: dict[str, Any] = {}
+    for name, frames in test.embeddings.items():
+        emb, labels, _ = segment_embeddings(frames, test.classes)
+        protos = None
+        if valid is not None and name in valid.embeddings:
+            v_emb, v_labels, _ = segment_embeddings(valid.embeddings[name], valid.classes)
+            protos = class_prototypes(v_emb, v_labels)
+        rows = {}
+        for n_max in [*conf.concurrency, None]:
+            keep = select_by_concurrency(labels, n_max) if n_max is not None else np.ones(len(labels), bool)
+            key = "all" if n_max is None else f"max{n_max}"
+            row: dict[str, Any] = {"segments": int(keep.sum()), "K": int(len(set(labels[keep])))}
+            try:
+                row["eer"] = verification_eer(emb[keep], labels[keep])
+            except Exception as err:  # too few classes at this concurrency: reported, not fatal
+                row["eer"], row["note"] = None, str(err)
+            if protos is not None and keep.any():
+                acc, missing = prototype_accuracy(emb[keep], labels[keep], *protos)
+                row["accuracy"], row["without_prototype"] = acc, missing
+            rows[key] = row
+        out[name] = rows
+    return out
+
+
+def clustering_metrics(test: SetArrays, scores: dict[str, dict[str, np.ndarray]], threshold: float | None,
+                       conf: ScoreConf, detector: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Table 6: agglomerative clustering of oracle and of detected segments (cosine, average linkage)."""
+    name = conf.cluster_embedding if conf.cluster_embedding in test.embeddings else None
+    if name is None:
+        return {}
+    frames = test.embeddings[name]
+    out = {}
+    emb, labels, _ = segment_embeddings(frames, test.classes)
+    keep = select_by_concurrency(labels, conf.cluster_max_concurrent)
+    if len(set(labels[keep])) >= 2:
+        pred = agglomerative_cluster(emb[keep], len(set(labels[keep])), max_n=conf.max_cluster_items)
+        out["oracle"] = clustering_scores(labels[keep], pred)
+    det_scores = detector if detector is not None else scores.get(name)
+    if det_scores is not None and threshold is not None:
+        detected = {k: det_scores[k] >= threshold for k in frames}
+        emb, labels, _ = segments_from_detection(frames, detected, test.classes)
+        keep = np.array([n_concurrent(c) <= conf.cluster_max_concurrent for c in labels], dtype=bool)
+        k = len(set(labels[keep]))
+        if k >= 2 and keep.sum() > k:
+            pred = agglomerative_cluster(emb[keep], k, max_n=conf.max_cluster_items)
+            out["detected"] = {**clustering_scores(labels[keep], pred), "threshold": threshold,
+                               "segments": int(keep.sum())}
+    return out
+
+
+def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.ndarray], conf: ScoreConf,
+             detector: dict[str, np.ndarray] | None = None, detector_threshold: float | None = None
+             ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+    scores = detection_scores(test, enrollment)
+    metrics: dict[str, Any] = {"detection": detection_metrics(scores, test, conf)}
+    truth, _ = ground_truth(test)
+    thresholds = {}
+    for name, per_utt in scores.items():  # operating points for hard decisions
+        f1_test, thr_test = best_intersection_f1(per_utt, truth, conf.i_auc)
+        entry = {"test_best_f1": f1_test, "test_threshold": thr_test}
+        if valid is not None:
+            v_scores = detection_scores(valid, enrollment).get(name)
+            if v_scores is not None:
+                f1_val, thr_val = best_intersection_f1(v_scores, ground_truth(valid)[0], conf.i_auc)
+                entry.update(validation_best_f1=f1_val, threshold=thr_val)
+        thresholds[name] = entry
+    metrics["thresholds"] = thresholds
+    metrics["segments"] = segment_analysis(test, valid, conf)
+    own = thresholds.get(conf.cluster_embedding, {}).get("test_threshold")
+    metrics["clustering"] = clustering_metrics(test, scores, detector_threshold if detector is not None else own,
+                                               conf, detector)
+    metrics["settings"] = {"i_auc": asdict(conf.i_auc), "min_dcf": {"p_target": conf.p_target, "c_miss": 1.0,
+                                                                     "c_fa": 1.0},
+                           "frames": int(sum(m.size for m in test.degraded.values())),
+                           "degraded_share": float(np.mean(np.concatenate(list(test.degraded.values()))))}
+    return metrics, scores
