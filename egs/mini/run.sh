@@ -127,16 +127,26 @@ fi
 if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> exp/<model>/results/<set>"; then
   for model in ${all_models}; do
     require 8 "exp/${model}/infer/mini_test_mixup/q.scp" "exp/${model}/enroll/mini_val_ref/enrollment.npz"
-    # in-domain: enrollment = mini_val references; prototypes and thresholds from the validation mix-up set
-    run_stage "${train_cmd}" "exp/${model}/results/mini_test_mixup/log/score.log" sqe.bin.score \
-      --test_infer "exp/${model}/infer/mini_test_mixup" --test_data data/mini_test_mixup \
-      --valid_infer "exp/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup \
-      --enroll "exp/${model}/enroll/mini_val_ref" --out "exp/${model}/results/mini_test_mixup" "${extra[@]}"
-    # out-of-domain: enrollment = the held-out clean voice (as LibriTTS for LibriAugmented); no OOD
-    # validation split in the mini corpus, hence no prototypes (retrieval accuracy) for this set
-    run_stage "${train_cmd}" "exp/${model}/results/mini_test_ood_mixup/log/score.log" sqe.bin.score \
-      --test_infer "exp/${model}/infer/mini_test_ood_mixup" --test_data data/mini_test_ood_mixup \
-      --enroll "exp/${model}/enroll/mini_enroll_ood" --out "exp/${model}/results/mini_test_ood_mixup" "${extra[@]}"
+    for set in "${test_sets[@]}"; do
+      if [ "${set}" = mini_test_mixup ]; then
+        # in-domain: enrollment = mini_val references; prototypes and thresholds from the validation mix-up set
+        enroll=mini_val_ref
+        valid=(--valid_infer "exp/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup)
+      else
+        # out-of-domain: enrollment = the held-out clean voice (as LibriTTS for LibriAugmented); the mini corpus
+        # has no out-of-domain validation split, hence no prototypes (retrieval accuracy) for this set
+        enroll=mini_enroll_ood
+        valid=()
+      fi
+      detector=()
+      if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
+        # Table 6: CON2 embeddings also clustered on the segments CON1 detects
+        detector=(--detector "exp/con1/infer/${set}" "exp/con1/enroll/${enroll}" "exp/con1/results/${set}/metrics.json")
+      fi
+      run_stage "${train_cmd}" "exp/${model}/results/${set}/log/score.log" sqe.bin.score \
+        --test_infer "exp/${model}/infer/${set}" --test_data "data/${set}" --enroll "exp/${model}/enroll/${enroll}" \
+        "${valid[@]}" "${detector[@]}" --out "exp/${model}/results/${set}" "${extra[@]}"
+    done
   done
 fi
 

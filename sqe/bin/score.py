@@ -39,14 +39,15 @@ def _run(ctx: StageContext) -> None:
     test = load_set(a.test_infer, a.test_data)
     valid = load_set(a.valid_infer, a.valid_data) if a.valid_infer and a.valid_data else None
     enrollment = load_enrollment(a.enroll)
-    detector = threshold = None
-    if a.detector:
+    detector = None
+    if a.detector:  # Table 6: cluster this model's embeddings of the segments another model detects
         det_infer, det_enroll, det_metrics_path = a.detector
         det_metrics = json.loads(det_metrics_path.read_text())
         name = ctx.conf.cluster_embedding
-        detector = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))[name]
-        threshold = det_metrics["thresholds"][name]["test_threshold"]
-    metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector, threshold)
+        det_scores = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))[name]
+        model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
+        detector = (model_name, det_scores, det_metrics["thresholds"][name]["test_threshold"])
+    metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector)
     metrics["inputs"] = {k: str(getattr(a, k)) for k in ("test_infer", "test_data", "enroll", "valid_infer",
                                                           "valid_data") if getattr(a, k)}
     from sed_scores_eval.base_modules.io import write_sed_scores

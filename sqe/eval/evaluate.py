@@ -17,7 +17,7 @@ from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.metrics.clustering import agglomerative_cluster, clustering_scores
-from sqe.metrics.detection import eer, min_dcf
+from sqe.metrics.detection import eer_and_min_dcf
 from sqe.metrics.embedding import (class_prototypes, n_concurrent, prototype_accuracy, segment_embeddings,
                                    segments_from_detection, select_by_concurrency, verification_eer)
 from sqe.metrics.events import FRAME_SHIFT, IAUCSettings, best_intersection_f1, intersection_auc, mask_to_events
@@ -101,7 +101,8 @@ def detection_metrics(scores: dict[str, dict[str, np.ndarray]], s: SetArrays, co
     out = {}
     for name, per_utt in scores.items():
         flat = np.concatenate([per_utt[k] for k in keys])
-        out[name] = {"frame_eer": eer(flat, target), "frame_min_dcf": min_dcf(flat, target, conf.p_target),
+        frame_eer, frame_min_dcf = eer_and_min_dcf(flat, target, conf.p_target)
+        out[name] = {"frame_eer": frame_eer, "frame_min_dcf": frame_min_dcf,
                      "i_auc": intersection_auc(per_utt, truth, durations, conf.i_auc)}
     return out
 
@@ -132,34 +133,46 @@ def segment_analysis(test: SetArrays, valid: SetArrays | None, conf: ScoreConf) 
     return out
 
 
+def _cluster_detected(frames: dict[str, np.ndarray], classes: dict[str, np.ndarray], det: dict[str, np.ndarray],
+                      threshold: float, conf: ScoreConf) -> dict[str, Any] | None:
+    detected = {k: det[k] >= threshold for k in frames}
+    emb, labels, _ = segments_from_detection(frames, detected, classes)
+    keep = np.array([n_concurrent(c) <= conf.cluster_max_concurrent for c in labels], dtype=bool)
+    k = len(set(labels[keep]))
+    if k < 2 or keep.sum() <= k:
+        return None
+    pred = agglomerative_cluster(emb[keep], k, max_n=conf.max_cluster_items)
+    return {**clustering_scores(labels[keep], pred), "threshold": threshold, "segments": int(keep.sum())}
+
+
 def clustering_metrics(test: SetArrays, scores: dict[str, dict[str, np.ndarray]], threshold: float | None,
-                       conf: ScoreConf, detector: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Table 6: agglomerative clustering of oracle and of detected segments (cosine, average linkage)."""
-    name = conf.cluster_embedding if conf.cluster_embedding in test.embeddings else None
-    if name is None:
+                       conf: ScoreConf, detector: tuple[str, dict[str, np.ndarray], float] | None = None
+                       ) -> dict[str, Any]:
+    """Table 6: agglomerative clustering of oracle segments, of the model's own detections and, with
+    ``detector = (name, scores, threshold)``, of another model's detections."""
+    name = conf.cluster_embedding
+    if name not in test.embeddings:
         return {}
     frames = test.embeddings[name]
-    out = {}
+    out: dict[str, Any] = {}
     emb, labels, _ = segment_embeddings(frames, test.classes)
     keep = select_by_concurrency(labels, conf.cluster_max_concurrent)
     if len(set(labels[keep])) >= 2:
         pred = agglomerative_cluster(emb[keep], len(set(labels[keep])), max_n=conf.max_cluster_items)
         out["oracle"] = clustering_scores(labels[keep], pred)
-    det_scores = detector if detector is not None else scores.get(name)
-    if det_scores is not None and threshold is not None:
-        detected = {k: det_scores[k] >= threshold for k in frames}
-        emb, labels, _ = segments_from_detection(frames, detected, test.classes)
-        keep = np.array([n_concurrent(c) <= conf.cluster_max_concurrent for c in labels], dtype=bool)
-        k = len(set(labels[keep]))
-        if k >= 2 and keep.sum() > k:
-            pred = agglomerative_cluster(emb[keep], k, max_n=conf.max_cluster_items)
-            out["detected"] = {**clustering_scores(labels[keep], pred), "threshold": threshold,
-                               "segments": int(keep.sum())}
+    if name in scores and threshold is not None:
+        own = _cluster_detected(frames, test.classes, scores[name], threshold, conf)
+        if own:
+            out["detected"] = own
+    if detector is not None:
+        other = _cluster_detected(frames, test.classes, detector[1], detector[2], conf)
+        if other:
+            out["cross"] = {**other, "detector": detector[0]}
     return out
 
 
 def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.ndarray], conf: ScoreConf,
-             detector: dict[str, np.ndarray] | None = None, detector_threshold: float | None = None
+             detector: tuple[str, dict[str, np.ndarray], float] | None = None
              ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
     scores = detection_scores(test, enrollment)
     metrics: dict[str, Any] = {"detection": detection_metrics(scores, test, conf)}
@@ -177,8 +190,7 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
     metrics["thresholds"] = thresholds
     metrics["segments"] = segment_analysis(test, valid, conf)
     own = thresholds.get(conf.cluster_embedding, {}).get("test_threshold")
-    metrics["clustering"] = clustering_metrics(test, scores, detector_threshold if detector is not None else own,
-                                               conf, detector)
+    metrics["clustering"] = clustering_metrics(test, scores, own, conf, detector)
     metrics["settings"] = {"i_auc": asdict(conf.i_auc), "min_dcf": {"p_target": conf.p_target, "c_miss": 1.0,
                                                                      "c_fa": 1.0},
                            "frames": int(sum(m.size for m in test.degraded.values())),

@@ -80,7 +80,9 @@ def clustering_table(models: dict[str, dict[str, Any]], sets: list[str]) -> list
     for model, r in models.items():
         if not _has_scl(r):
             continue
-        for kind, label in (("oracle", "orc."), ("detected", model.upper()), ("cross", "other")):
+        cross = next((r[s]["clustering"]["cross"]["detector"] for s in sets
+                      if "cross" in r.get(s, {}).get("clustering", {})), "other")
+        for kind, label in (("oracle", "orc."), ("detected", model.upper()), ("cross", cross.upper())):
             cells = []
             for s in sets:
                 c = r.get(s, {}).get("clustering", {}).get(kind)

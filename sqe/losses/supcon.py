@@ -8,7 +8,8 @@ with a's class. Anchors: labelled frames not in ``exclude_anchor_classes`` with 
 excludes clean, eq. 9: excluded frames stay in the denominators). Unlabelled frames (label -100) are never
 anchors or positives; they enter denominators only with ``unlabelled_in_denominator``. The sum of l_a is
 divided by the number of valid frames (``frames``, eq. 6's B*L), of labelled anchors, or of anchors with
-positives. Similarities are computed in float32 (fp16 would overflow e^10 sums).
+positives. Similarities are computed in float32 (fp16 would overflow e^10 sums). ``anchor_stride`` k keeps every
+k-th anchor (CPU recipes); with ``normalize: frames`` the sum is then divided by frames / k.
 """
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ class SupConConf:
     unlabelled_in_denominator: bool = False
     block_rows: int = 2048
     checkpoint_blocks: bool = True
+    anchor_stride: int = 1  # speed knob: every k-th eligible frame is an anchor (all frames stay contrasts)
+
+    def __post_init__(self) -> None:
+        if self.anchor_stride < 1:
+            raise ValueError("anchor_stride must be >= 1")
 
 
 @dataclass
@@ -57,7 +63,7 @@ def supcon_loss(z: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, conf:
         may_anchor = labelled.clone()
         for cls in conf.exclude_anchor_classes:
             may_anchor &= c != cls
-        anchors = torch.nonzero(may_anchor).squeeze(1)
+        anchors = torch.nonzero(may_anchor).squeeze(1)[:: conf.anchor_stride]
 
         def block(zf_: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             s = zf_[rows] @ zf_.T / conf.tau
@@ -83,8 +89,8 @@ def supcon_loss(z: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, conf:
                 part, n = block(zf, rows)
             total = total + part
             with_pos = with_pos + n
-        if conf.normalize == "frames":
-            denom = float(zf.shape[0])
+        if conf.normalize == "frames":  # with a stride: an unbiased estimate of the mean over all frames
+            denom = float(zf.shape[0]) / conf.anchor_stride
         elif conf.normalize == "labelled_anchors":
             denom = float(anchors.numel())
         else:

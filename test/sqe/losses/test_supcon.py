@@ -12,10 +12,12 @@ from sqe.losses.supcon import IGNORE, SupConConf, supcon_loss
 
 def naive(z, labels, mask, conf):
     frames = [(b, l) for b in range(z.shape[0]) for l in range(z.shape[1]) if mask[b, l]]
+    eligible = [a for a in frames if int(labels[a]) != IGNORE and int(labels[a]) not in conf.exclude_anchor_classes]
+    chosen = set(eligible[:: conf.anchor_stride])
     total, anchors, with_pos = 0.0, 0, 0
     for a in frames:
         ca = int(labels[a])
-        if ca == IGNORE or ca in conf.exclude_anchor_classes:
+        if a not in chosen:
             continue
         anchors += 1
         den, pos = [], []
@@ -33,7 +35,8 @@ def naive(z, labels, mask, conf):
             continue
         with_pos += 1
         total = total + torch.logsumexp(torch.stack(den), 0) - torch.stack(pos).mean()
-    norm = {"frames": len(frames), "labelled_anchors": anchors, "anchors_with_positives": with_pos}[conf.normalize]
+    norm = {"frames": len(frames) / conf.anchor_stride, "labelled_anchors": anchors,
+            "anchors_with_positives": with_pos}[conf.normalize]
     return total / max(norm, 1)
 
 
@@ -54,6 +57,8 @@ def setup(seed=0, b=3, length=14, d=5, classes=3):
     SupConConf(lam=1, normalize="labelled_anchors"),
     SupConConf(lam=4, normalize="anchors_with_positives", block_rows=5),
     SupConConf(lam=3, block_rows=4, checkpoint_blocks=False, tau=0.5),
+    SupConConf(lam=2, anchor_stride=3),
+    SupConConf(lam=2, anchor_stride=2, exclude_anchor_classes=[1], normalize="labelled_anchors", block_rows=3),
 ])
 def test_matches_naive_values_and_gradients(conf):
     z, labels, mask = setup()
@@ -91,3 +96,8 @@ def test_strict_and_inclusive_differ_only_at_distance_lambda():
         wider, _ = supcon_loss(z, labels, mask, SupConConf(lam=lam + 1))
         assert inclusive.item() == pytest.approx(wider.item(), abs=1e-6)  # |dl| <= lam  ==  |dl| < lam + 1
         assert inclusive.item() != pytest.approx(strict.item(), abs=1e-6)
+
+
+def test_anchor_stride_must_be_positive():
+    with pytest.raises(ValueError, match="anchor_stride"):
+        SupConConf(anchor_stride=0)
