@@ -10,7 +10,7 @@ import torch
 from sqe.audio.io import load_audio
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, norm_to_mos
-from sqe.train.data import bucket_batches
+from sqe.train.data import bucket_batches, pad_waves
 from sqe.utils.errors import SqeError
 from sqe.utils.progress import progress
 
@@ -42,10 +42,7 @@ def run_model(model: LSSQAModel, items: Sequence[AudioItem], device: torch.devic
     batches = bucket_batches(seconds, 64, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
     for idx in progress(sorted(batches, key=min), desc=desc, unit="batch"):
         waves = [load_audio(items[i].entry, items[i].key, start=items[i].start, end=items[i].end) for i in idx]
-        lengths = torch.tensor([w.size for w in waves])
-        wav = torch.zeros(len(waves), int(lengths.max()))
-        for b, w in enumerate(waves):
-            wav[b, : w.size] = torch.from_numpy(w)
+        wav, lengths = pad_waves(waves)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
             out = model(wav.to(device), lengths.to(device))
         q = norm_to_mos(out.q.float()).cpu().numpy()

@@ -16,14 +16,14 @@ import torch
 from sqe.audio.io import load_audio
 from sqe.data.arks import check_frames, read_arrays
 from sqe.data.datadir import DataDir
-from sqe.data.tables import DataError, parse_segment, read_table
+from sqe.data.tables import DataError
 from sqe.losses.supcon import IGNORE
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import mix, unmixed_labels
-from sqe.mixup.vad import frames_from_regions
+from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import mos_to_norm
-from sqe.train.data import UtteranceSet
+from sqe.train.data import UtteranceSet, pad_waves
 
 
 class MixupTrainingSet(UtteranceSet):
@@ -54,11 +54,7 @@ class MixupTrainingSet(UtteranceSet):
             if vad is None:
                 raise DataError("mixup.use_vad needs the speech regions of the parallel data dir (--train_vad, "
                                 "made by sqe.bin.compute_vad)")
-            regions: dict[str, list[tuple[float, float]]] = {u: [] for u in parallel.utts}
-            for seg in read_table(Path(vad) / "vad_segments", parse_segment).values():
-                if seg.reco in regions:
-                    regions[seg.reco].append((seg.start, seg.end))
-            self.speech = {u: frames_from_regions(r, frames[u]) for u, r in regions.items()}
+            self.speech = read_speech_frames(vad, frames)
         if labels:
             if "cls2id" not in parallel or "utt2cls" not in parallel:
                 raise DataError(f"{dirs[0]}: the contrastive loss needs utt2cls and cls2id")
@@ -103,11 +99,11 @@ class MixupTrainingSet(UtteranceSet):
 
 
 def collate_examples(examples: list[dict]) -> dict[str, torch.Tensor]:
-    lengths = torch.tensor([e["wav"].size for e in examples], dtype=torch.long)
+    wav, lengths = pad_waves([e["wav"] for e in examples])
     frames = max(num_frames(int(n)) for n in lengths)
     b = len(examples)
     batch = {
-        "wav": torch.zeros(b, int(lengths.max())),
+        "wav": wav,
         "lengths": lengths,
         "y": mos_to_norm(torch.tensor([e["mos"] for e in examples], dtype=torch.float32)),
         "q_pseudo": torch.zeros(b, frames),
@@ -115,7 +111,6 @@ def collate_examples(examples: list[dict]) -> dict[str, torch.Tensor]:
         "frame_labels": torch.full((b, frames), IGNORE, dtype=torch.long),
     }
     for k, e in enumerate(examples):
-        batch["wav"][k, : e["wav"].size] = torch.from_numpy(np.asarray(e["wav"], dtype=np.float32))
         if e["q_pseudo"] is not None:
             batch["q_pseudo"][k, : e["q_pseudo"].size] = mos_to_norm(torch.from_numpy(e["q_pseudo"]))
             batch["supervised"][k] = True

@@ -17,10 +17,10 @@ import numpy as np
 from sqe.audio.io import load_audio, write_wav
 from sqe.data.arks import check_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
-from sqe.data.tables import DataError, LabelledRegion, parse_segment, read_table
+from sqe.data.tables import DataError, LabelledRegion
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix
-from sqe.mixup.vad import frames_from_regions, regions_from_frames
+from sqe.mixup.vad import read_speech_frames, regions_from_frames
 from sqe.models.frames import FRAME_RATE, num_frames
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.log import get_logger
@@ -58,11 +58,7 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
     if conf.mixup.constrained and conf.mixup.use_vad:
         if vad is None:
             raise DataError("mixup.use_vad needs the speech regions of the data dir (--vad, from sqe.bin.compute_vad)")
-        regions: dict[str, list] = {u: [] for u in dd.utts}
-        for seg in read_table(vad / "vad_segments", parse_segment).values():
-            if seg.reco in regions:
-                regions[seg.reco].append((seg.start, seg.end))
-        speech = {u: frames_from_regions(r, frames[u]) for u, r in regions.items()}
+        speech = read_speech_frames(vad, frames)
     classes = sorted({dd["utt2cls"][u] for u in dd.utts} - {"clean"}) if "utt2cls" in dd else []
     cls2id = {"clean": CLEAN, **{c: i + 1 for i, c in enumerate(classes)}}
     stats: Counter = Counter()

@@ -67,3 +67,16 @@ def compute_vad_dir(data, out) -> dict[str, int]:
             segments[f"{utt}-{i:03d}"] = Segment(utt, a * FRAME_S, b * FRAME_S)
     write_table(Path(out) / "vad_segments", segments)
     return {"utterances": len(dd), "regions": len(segments)}
+
+
+def read_speech_frames(vad_dir, frames: dict[str, int]) -> dict[str, np.ndarray]:
+    """Speech frames of every utterance of ``frames`` ({utt: number of frames}) from ``vad_dir/vad_segments``."""
+    from pathlib import Path
+
+    from sqe.data.tables import parse_segment, read_table
+
+    regions: dict[str, list[tuple[float, float]]] = {u: [] for u in frames}
+    for seg in read_table(Path(vad_dir) / "vad_segments", parse_segment).values():
+        if seg.reco in regions:
+            regions[seg.reco].append((seg.start, seg.end))
+    return {u: frames_from_regions(r, frames[u]) for u, r in regions.items()}

@@ -81,11 +81,17 @@ def bucket_batches(seconds: np.ndarray, max_utts: int, max_audio_s: float, max_p
     return [batches[j] for j in rng.permutation(len(batches))]
 
 
+def pad_waves(waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded batch ``(B, N_max)`` and the lengths ``(B,)``."""
+    lengths = torch.tensor([w.size for w in waves], dtype=torch.long)
+    wav = torch.zeros(len(waves), int(lengths.max()))
+    for b, w in enumerate(waves):
+        wav[b, : w.size] = torch.from_numpy(np.asarray(w, dtype=np.float32))
+    return wav, lengths
+
+
 def collate(items: list[tuple[np.ndarray, float]]) -> dict[str, torch.Tensor]:
     """Pad waveforms into a batch: ``wav`` (B, N), ``lengths`` (B,), ``y`` (B,) normalised MOS."""
-    lengths = torch.tensor([x.size for x, _ in items], dtype=torch.long)
-    wav = torch.zeros(len(items), int(lengths.max()))
-    for b, (x, _) in enumerate(items):
-        wav[b, : x.size] = torch.from_numpy(x)
+    wav, lengths = pad_waves([x for x, _ in items])
     y = mos_to_norm(torch.tensor([m for _, m in items], dtype=torch.float32))
     return {"wav": wav, "lengths": lengths, "y": y}

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO
 
 from sqe.audio import load_audio
 from sqe.data import DataDir

@@ -10,7 +10,7 @@ import soundfile as sf
 from conftest import REPO, make_data_dir, teacher_arks
 
 from sqe.data import DataDir
-from sqe.data.arks import read_arrays, write_arrays
+from sqe.data.arks import read_arrays
 from sqe.data.tables import DataError, read_table
 from sqe.data.validate import ValidateOptions, validate_data_dir
 from sqe.mixup.evalset import MixupSetConf, make_mixup_set
