@@ -175,11 +175,13 @@ class Stage:
         inputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
         check: Callable[[StageContext], None] | None = None,
         outputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
+        out_dir: Callable[[argparse.Namespace], Path] | None = None,
     ) -> int:
         """Parse ``argv`` and run the stage; returns the process exit status.
 
         ``inputs`` must exist and identify what the stage reads; ``check`` validates the request before any
-        work (also in --dry_run); ``outputs`` lists outputs outside --out that must exist for "up to date"."""
+        work (also in --dry_run); ``outputs`` lists outputs outside --out that must exist for "up to date";
+        ``out_dir`` moves the provenance and ``.done`` of this call elsewhere (e.g. one dir per JOB of an array)."""
         args = self.parser.parse_args(self._normalize_argv(list(sys.argv[1:] if argv is None else argv)))
         setup_logging(args.log_level)
         log = self.log
@@ -192,7 +194,7 @@ class Stage:
             sys.stdout.write(dump_yaml(conf))
             return 0
 
-        out: Path | None = getattr(args, "out", None)
+        out: Path | None = out_dir(args) if out_dir is not None else getattr(args, "out", None)
         ctx = StageContext(args=args, conf=conf, out=out, log=log)
         try:
             input_paths = [Path(p) for p in inputs(args, conf)]
