@@ -5,6 +5,7 @@
 #   stage_on N "what"                 true if stage N runs now (stage <= N <= stop_stage and N not in
 #                                     skip_stages); logs "Stage N: what" and remembers "what" for require
 #   require N FILE...                 exit 1 unless every FILE exists, naming stage N that makes them
+#                                     (N may also be a text such as "../nisqa/run.sh stage 3")
 #   run_stage LAUNCHER LOG MODULE [ARGS...]
 #                                     run "python -m MODULE ARGS" through the job launcher into LOG, save the
 #                                     exact command as a replayable script next to LOG (LOG minus .log plus
@@ -52,7 +53,11 @@ require() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   _sqe_log 1 "ERROR: stage ${_sqe_current_stage} needs ${missing[*]}"
-  _sqe_log 1 "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
+  if [[ ${producer} =~ ^[0-9]+$ ]]; then
+    _sqe_log 1 "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
+  else
+    _sqe_log 1 "ERROR: ${producer} makes it"
+  fi
   exit 1
 }
 

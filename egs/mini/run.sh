@@ -56,8 +56,8 @@ fi
 
 if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
   require 2 data/mini_train/utt2mos data/mini_val/utt2mos
-  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" exp/baseline/log/train.log sqe.bin.train \
-    --conf conf/baseline.yaml --train_data data/mini_train --valid_data data/mini_val --out exp/baseline \
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" exp/baseline/log/train.log \
+    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf conf/baseline.yaml --train_data data/mini_train --valid_data data/mini_val --out exp/baseline \
     "${extra[@]}"
 fi
 
@@ -67,6 +67,9 @@ eval_sets="mini_val mini_test mini_test_ood"
 if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
   for set in ${sets}; do
     require 2 "data/${set}/ref.scp"
+    # a JOB array over blocks of utterances, then one call that collects the blocks
+    run_stage "${train_cmd} JOB=1:${nj}" "dump/vad/${set}/log/compute_vad.JOB.log" sqe.bin.compute_vad \
+      --data "data/${set}" --out "dump/vad/${set}" --part JOB --nparts "${nj}" "${extra[@]}"
     run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
       --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
   done
@@ -97,8 +100,8 @@ if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
   require 5 dump/teacher/mini_train/qdeg.scp
   require 6 data/mini_val_mixup/frame_cls.scp
   for model in ${models}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/log/train.log" sqe.bin.train \
-      --conf "conf/${model}.yaml" --train_data data/mini_train --valid_data data/mini_val \
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/log/train.log" \
+      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" --train_data data/mini_train --valid_data data/mini_val \
       --train_scores dump/teacher/mini_train --train_vad dump/vad/mini_train --valid_mixup data/mini_val_mixup \
       --out "exp/${model}" "${extra[@]}"
   done

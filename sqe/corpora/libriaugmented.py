@@ -29,6 +29,7 @@ from sqe.simulate.labels import pesq_wb
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger
+from sqe.utils.parts import block
 from sqe.utils.pool import parallel_map
 
 log = get_logger(__name__)
@@ -87,12 +88,9 @@ def make_libriaugmented(data: Path, noise: Path, out: Path, conf: LibriAugConf, 
     if not noise_files:
         raise SqeError(f"{noise}/wav.scp lists no noise files")
     jobs = assignments(clean.utts, conf)
-    if part is not None:
-        if nparts is None or not 1 <= part <= nparts:
-            raise SqeError(f"part must be in 1..nparts, got part {part} of {nparts}")
+    if part is not None:  # a block of the utterances (both of each utterance's impaired copies)
         per_utt = [jobs[i:i + 2] for i in range(0, len(jobs), 2)]
-        chunks = np.array_split(np.arange(len(per_utt)), nparts)
-        jobs = [j for i in chunks[part - 1] for j in per_utt[i]]
+        jobs = [j for pair in block(per_utt, part, nparts) for j in pair]
     work = Path(out) / "work"
     render = functools.partial(_render, refs=clean["wav.scp"], work=work, noise=noise_files, pesq=conf.pesq)
     records = parallel_map(render, jobs, conf.num_workers, desc="impair", unit="utt")

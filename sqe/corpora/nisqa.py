@@ -164,4 +164,12 @@ def prepare_nisqa(root: Path, out: Path, conf: NisqaConf) -> dict[str, DataDir]:
                 log.warning("%s: K=%d classes, the paper reports %d", s, inv["K"], PAPER_K[s])
         dd.save_replacing(out / s.lower(), extra)
         dirs[s] = dd
+    if "NISQA_TEST_FOR" in dirs and "NISQA_TEST_P501" in dirs:  # the paper's NISQA_TEST_SIM
+        from sqe.data.datadir import combine
+
+        both = combine([dirs["NISQA_TEST_FOR"], dirs["NISQA_TEST_P501"]], ["NISQA_TEST_FOR", "NISQA_TEST_P501"])
+        inv = inventory(both)
+        both.save_replacing(out / "nisqa_test_sim", {"cls_inventory.json": json.dumps(inv, indent=2) + "\n"})
+        log_inventory("NISQA_TEST_SIM (FOR + P501)", inv)
+        dirs["NISQA_TEST_SIM"] = both
     return dirs

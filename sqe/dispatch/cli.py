@@ -1,14 +1,16 @@
 """Command line of the launcher (``utils/run.py``).
 
 Usage:
-    utils/run.py [--backend local] [--max_jobs_run N] [--gpu N] [--num_threads N] [--mem M] [--time T]
+    utils/run.py [--backend local|slurm] [--config conf/slurm.conf] [--max_jobs_run N] [--gpu N] [--num_threads N] [--mem M] [--time T]
                  [--name S] [--pick all|failed|incomplete] [JOB=1:N] LOGFILE COMMAND [ARGS...]
 
 Examples:
     utils/run.py JOB=1:4 exp/log/infer.JOB.log python -m sqe.bin.infer --split JOB
     utils/run.py --gpu 1 exp/con1/train.log python -m sqe.bin.train --out exp/con1
 
-The backend comes from --backend or SQE_CMD_BACKEND (default: local). Exit status 0 only if every task
+The backend comes from --backend or SQE_CMD_BACKEND (default: local). With slurm, the options are mapped
+to sbatch flags by --config (default conf/slurm.conf, else a built-in mapping); options it does not describe
+are errors. Exit status 0 only if every task
 exits 0; otherwise 1, with the failed count and the tail of the first failed log on stderr.
 --pick failed reruns only the tasks whose last log ended with a non-zero code; --pick incomplete only
 those whose log has no end marker (e.g. a killed job); finished tasks keep their logs.
@@ -21,10 +23,11 @@ import sys
 from typing import Sequence
 
 from sqe.dispatch.local import run_local
+from sqe.dispatch.slurm import declared_options, run_slurm
 from sqe.dispatch.spec import JobSpec, LaunchError, parse_args
 from sqe.dispatch.task import ended_code, kill_running, tail
 
-BACKENDS = {"local": run_local}
+BACKENDS = {"local": run_local, "slurm": run_slurm}
 PROG = "run.py"
 
 
@@ -51,14 +54,25 @@ def report(spec: JobSpec, codes: dict[int, int]) -> int:
     return 1
 
 
+def _prescan(argv: list[str], option: str) -> str | None:
+    """The value of a launcher option before the full parse (it decides which options exist)."""
+    i = 0
+    while i < len(argv) - 1 and (argv[i].startswith("-") or "=" in argv[i]):  # options and the range only
+        if argv[i].replace("-", "_") == option.replace("-", "_"):
+            return argv[i + 1]
+        i += 2 if argv[i].startswith("-") else 1
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
     try:
-        spec = parse_args(argv)
-        backend = spec.options.get("backend") or os.environ.get("SQE_CMD_BACKEND") or "local"
+        backend = _prescan(argv, "--backend") or os.environ.get("SQE_CMD_BACKEND") or "local"
+        extra = declared_options(_prescan(argv, "--config")) if backend == "slurm" else ()
+        spec = parse_args(argv, extra)
         if backend not in BACKENDS:
             raise LaunchError(f"unknown backend '{backend}' (available: {', '.join(BACKENDS)})")
         tasks = pick_tasks(spec)

@@ -12,6 +12,7 @@ The ``# Ended (code N)`` line is the single source of truth for success and for 
 
 Usage (what a Slurm job script runs):
     python -m sqe.dispatch.task LOGFILE 'COMMAND STRING'
+    python -m sqe.dispatch.task --spec q/NAME.json --task N     # JOB replaced by N in log and command
 """
 from __future__ import annotations
 
@@ -107,7 +108,20 @@ def tail(log: str | Path, n: int = 20) -> str:
     return "\n".join(lines[-n:])
 
 
+def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[0] == "--spec" and argv[2] == "--task":
+        import json
+
+        from sqe.dispatch.spec import JobSpec
+
+        raw = json.loads(Path(argv[1]).read_text())
+        spec = JobSpec(var=raw["var"], log=raw["log"], command=raw["command"])
+        return run_task(spec.command_for(argv[3]), spec.log_for(argv[3]))
+    if len(argv) == 2:
+        return run_task(argv[1], argv[0])
+    print("usage: python -m sqe.dispatch.task LOGFILE 'COMMAND' | --spec FILE --task N", file=sys.stderr)
+    return 2
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m sqe.dispatch.task LOGFILE 'COMMAND'")
-    sys.exit(run_task(sys.argv[2], sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -46,27 +46,42 @@ def frames_from_regions(regions: list[tuple[float, float]], n_frames: int) -> np
     return frames
 
 
-def compute_vad_dir(data, out) -> dict[str, int]:
-    """rVAD on the references (``ref.scp``, else ``wav.scp``) of a data dir -> ``out/vad_segments``."""
+def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = None) -> dict[str, int]:
+    """rVAD on the references (``ref.scp``, else ``wav.scp``) of a data dir -> ``out/vad_segments``.
+
+    With ``part``/``nparts`` (a JOB array) only a contiguous block of the utterances is processed, into
+    ``out/parts/part<k>/vad_segments``; the call without a part reuses those and writes the whole file."""
     from pathlib import Path
 
     from sqe.audio.io import load_audio
     from sqe.data.datadir import DataDir
-    from sqe.data.tables import Segment, write_table
+    from sqe.data.tables import Segment, parse_segment, read_table, write_table
+    from sqe.utils.parts import block
     from sqe.utils.progress import progress
 
     dd = DataDir.load(data)
+    out = Path(out)
     source = "ref.scp" if "ref.scp" in dd else "wav.scp"
+    utts = dd.utts if part is None else block(dd.utts, part, nparts)
+    done: dict[str, list] = {}
+    if part is None:  # results of the parts of a JOB array
+        for piece in sorted(out.glob("parts/part*/vad_segments")):
+            for key, seg in read_table(piece, parse_segment).items():
+                done.setdefault(seg.reco, []).append((key, seg))
     cache: dict[str, list[tuple[int, int]]] = {}
     segments: dict[str, Segment] = {}
-    for utt in progress(dd.utts, desc=f"rVAD {data}", unit="utt"):
+    for utt in progress(utts, desc=f"rVAD {data}", unit="utt"):
+        if utt in done:
+            segments.update(done[utt])
+            continue
         entry = dd[source][dd.recording(utt)[0]]
         if entry not in cache:
             cache[entry] = regions_from_frames(speech_frames(load_audio(entry, utt)))
         for i, (a, b) in enumerate(cache[entry]):
             segments[f"{utt}-{i:03d}"] = Segment(utt, a * FRAME_S, b * FRAME_S)
-    write_table(Path(out) / "vad_segments", segments)
-    return {"utterances": len(dd), "regions": len(segments)}
+    target = out / "vad_segments" if part is None else out / "parts" / f"part{part}" / "vad_segments"
+    write_table(target, segments)
+    return {"utterances": len(utts), "regions": len(segments)}
 
 
 def read_speech_frames(vad_dir, frames: dict[str, int]) -> dict[str, np.ndarray]:

@@ -12,6 +12,19 @@ from sqe.models.lssqa import LSSQAModel
 from sqe.train.conf import LossConf
 
 
+def loss_keys(model: LSSQAModel, conf: LossConf) -> list[str]:
+    """The parts a step reports under this config (the same on every rank, whatever its batch holds)."""
+    w = conf.weights
+    keys = ["reg", "mos_con"]
+    if w.cons_emb > 0 or w.cons_scores > 0:
+        keys += ["cons_emb", "cons_scores"]
+    if w.frame > 0:
+        keys.append("frame")
+    if w.scl > 0 and model.scl is not None:
+        keys.append("scl")
+    return keys + ["total"]
+
+
 def compute_losses(model: LSSQAModel, batch: dict[str, torch.Tensor], conf: LossConf,
                    generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     w = conf.weights
@@ -38,6 +51,7 @@ def compute_losses(model: LSSQAModel, batch: dict[str, torch.Tensor], conf: Loss
     if w.scl > 0 and "frame_labels" in batch and out.z_tilde is not None:
         parts["scl"], stats = supcon_loss(out.z_tilde, batch["frame_labels"], out.mask, conf.scl)
         total = total + w.scl * parts["scl"]
-    logged = {k: float(v.detach()) for k, v in parts.items()}
+    logged = {k: 0.0 for k in loss_keys(model, conf)}  # parts a batch did not produce (no usable slice...) are 0
+    logged.update({k: float(v.detach()) for k, v in parts.items()})
     logged["total"] = float(total.detach())
     return total, logged

@@ -27,7 +27,8 @@ from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
 from sqe.mixup.dataset import MixupTrainingSet
 from sqe.train.data import UtteranceSet, bucket_batches
-from sqe.train.step import compute_losses
+from sqe.train.distributed import barrier, init_from_env, mean_of, shard, sync_gradients
+from sqe.train.step import compute_losses, loss_keys
 from sqe.train.validate import predict_utterances, scl_eer, utterance_metrics
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.errors import SqeError
@@ -65,18 +66,20 @@ class Trainer:
         self.valid_mixup = valid_mixup
         if conf.select_metric == "scl_eer" and (valid_mixup is None or conf.model.scl is None):
             raise SqeError("select_metric scl_eer needs a model with an SCL branch and --valid_mixup")
-        self.device = torch.device("cuda" if conf.device == "cuda" or (conf.device == "auto" and torch.cuda.is_available())
-                                   else "cpu")
+        self.dist = init_from_env()
+        use_cuda = conf.device == "cuda" or (conf.device == "auto" and torch.cuda.is_available())
+        self.device = torch.device(f"cuda:{self.dist.local_rank}" if use_cuda and self.dist.enabled
+                                   else "cuda" if use_cuda else "cpu")
         if conf.device == "cuda" and not torch.cuda.is_available():
             raise SqeError("device: cuda requested but no GPU is visible")
         self.autocast = conf.precision == "bf16" or (conf.precision == "auto" and self.device.type == "cuda")
         if conf.num_threads > 0:
             torch.set_num_threads(conf.num_threads)
         torch.manual_seed(conf.seed)
-        self.model = LSSQAModel(conf.model).to(self.device)
+        self.model = LSSQAModel(conf.model).to(self.device)  # same seed: the same initial weights on every rank
         o = conf.optim
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(params, lr=o.lr, betas=tuple(o.betas), eps=o.eps)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.Adam(self.params, lr=o.lr, betas=tuple(o.betas), eps=o.eps)
         self.scheduler = torch.optim.lr_scheduler.LinearLR(
             self.optimizer, start_factor=1.0, end_factor=o.min_lr / o.lr, total_iters=max(o.epochs - 1, 1))
         self.state = State()
@@ -84,6 +87,8 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------------
     def _save(self, name: str) -> None:
+        if not self.dist.primary:
+            return
         save_checkpoint(self.ckpt_dir / name, self.model, optimizer=self.optimizer.state_dict(),
                         scheduler=self.scheduler.state_dict(), state=self.state.__dict__)
 
@@ -118,16 +123,22 @@ class Trainer:
                 continue  # trained before the interruption
             seed = _step_seed(c.seed, epoch, step)
             torch.manual_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
-            batch = self._batch(idx, epoch)
-            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
-                total, parts = compute_losses(self.model, batch, c.loss, generator)
+            generator = torch.Generator().manual_seed(seed + self.dist.rank)
+            local = shard(idx, self.dist)  # this rank's share of the global batch
+            self.optimizer.zero_grad(set_to_none=True)
+            parts = {k: 0.0 for k in loss_keys(self.model, c.loss)}
+            if local:
+                batch = self._batch(local, epoch)
+                with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                    total, parts = compute_losses(self.model, batch, c.loss, generator)
+                if math.isfinite(parts["total"]):
+                    total.backward()
+            parts = mean_of(parts, len(local), self.dist)
             if not all(math.isfinite(v) for v in parts.values()):
                 raise TrainingDiverged(
                     f"non-finite loss at epoch {epoch}, step {step} ({parts}); training stopped, the last good "
                     f"checkpoint is {self.ckpt_dir / 'last.pt'}")
-            self.optimizer.zero_grad(set_to_none=True)
-            total.backward()
+            sync_gradients(self.params, len(local), self.dist)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
             self.optimizer.step()
             st.global_step += 1
@@ -160,10 +171,13 @@ class Trainer:
     def run(self) -> dict[str, Any]:
         resumed = self.resume()
         c, st = self.conf, self.state
+        primary = self.dist.primary
         if not resumed:
-            row = {"epoch": 0, **self._validate()}
+            row = {"epoch": 0, **(self._validate() if primary else {})}
             st.history.append(row)
-            log.info("before training: %s", _fmt(row))
+            if primary:
+                log.info("before training: %s", _fmt(row))
+            barrier(self.dist)
         metric = f"valid_{c.select_metric}"
         while st.epoch < c.optim.epochs:
             start = time.monotonic()
@@ -171,6 +185,9 @@ class Trainer:
             self.scheduler.step()
             st.epoch += 1
             st.step_in_epoch = 0
+            if not primary:  # rank 0 validates and writes; the others wait for it
+                barrier(self.dist)
+                continue
             row = {"epoch": st.epoch, "lr": self.optimizer.param_groups[0]["lr"], **means, **self._validate(),
                    "seconds": round(time.monotonic() - start, 1)}
             st.history.append(row)
@@ -183,7 +200,9 @@ class Trainer:
             write_log(self.out / "train_log.csv", st.history)
             plot_curves(self.out / "curves.png", st.history)
             log.info("epoch %d: %s%s", st.epoch, _fmt(row), " (best)" if improved else "")
-        write_text_atomic(self.out / "best.json", json.dumps(st.best, indent=2) + "\n")
+            barrier(self.dist)
+        if primary:
+            write_text_atomic(self.out / "best.json", json.dumps(st.best, indent=2) + "\n")
         return st.best
 
 

@@ -195,6 +195,7 @@ class Stage:
             return 0
 
         out: Path | None = out_dir(args) if out_dir is not None else getattr(args, "out", None)
+        primary = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 writes provenance and .done
         ctx = StageContext(args=args, conf=conf, out=out, log=log)
         try:
             input_paths = [Path(p) for p in inputs(args, conf)]
@@ -230,16 +231,17 @@ class Stage:
                 ctx.resume = previous == stamp and not args.overwrite
                 if ctx.resume:
                     log.info("%s: resuming the interrupted run in %s", self.verb, out)
-                done.unlink(missing_ok=True)
-                out.mkdir(parents=True, exist_ok=True)
-                write_text_atomic(out / STAMP_FILE, stamp + "\n")
-                if conf is not None:
-                    write_text_atomic(out / "config.yaml", dump_yaml(conf))
-                write_text_atomic(out / "env.json", json.dumps(environment_record(), indent=2) + "\n")
+                if primary:
+                    done.unlink(missing_ok=True)
+                    out.mkdir(parents=True, exist_ok=True)
+                    write_text_atomic(out / STAMP_FILE, stamp + "\n")
+                    if conf is not None:
+                        write_text_atomic(out / "config.yaml", dump_yaml(conf))
+                    write_text_atomic(out / "env.json", json.dumps(environment_record(), indent=2) + "\n")
 
             start = time.monotonic()
             status = run(ctx) or 0
-            if status == 0 and out is not None:
+            if status == 0 and out is not None and primary:
                 write_text_atomic(
                     out / DONE_FILE,
                     json.dumps({"stage": self.verb, "stamp": stamp, "seconds": round(time.monotonic() - start, 1)})

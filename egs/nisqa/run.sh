@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# egs/nisqa: the paper's in-domain experiments. Trains Baseline, SUP1, SUP2, CON1, CON2 on NISQA_TRAIN_SIM
+# (+ BVCC) and evaluates them on NISQA_TEST_SIM-partial-mixup (Tables 2, 4, 6). Stage table: README.md.
+
+# Options: each one can be given as --name value.
+stage=1                     # first stage to run
+stop_stage=100              # last stage to run
+skip_stages=""              # stages not to run, e.g. "2"
+nj=8                        # parallel jobs of the data stages
+ngpu=1                      # GPUs per training job (>1: DDP with torchrun); 0 = CPU
+models="sup1 sup2 con1 con2"  # models trained on mix-up in stage 7 (conf/<model>.yaml)
+encoder=""                  # pretrained encoder: hub name or local directory (default: the configs' value,
+                            # facebook/wav2vec2-large-robust); offline machines need a local directory
+nisqa_resample=on_the_fly   # NISQA's 48 kHz files: resampled on_the_fly or converted once
+train_args=""               # extra options of every training, e.g. "--set optim.epochs=50 batch.max_utts=32"
+overwrite=false             # true: rerun stages even when their outputs are up to date
+cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
+
+help_message=$(cat <<EOF
+Usage: $0 [options]        (corpus paths: db.sh)
+  --stage N --stop_stage N   run stages N..M (default: all)       --skip_stages "N ..."
+  --nj N                     parallel data jobs (default: ${nj})    --ngpu N  GPUs per training job (default: ${ngpu})
+  --models "..."             mix-up models (default: ${models})
+  --encoder NAME_OR_DIR      pretrained wav2vec2 (hub name or local dir)
+  --train_args "..."         extra training options (e.g. "--set optim.epochs=50")
+  --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
+Stages:
+  1  NISQA corpus -> data/nisqa_{train_sim,val_sim,test_for,test_p501,test_sim,...}   (db.sh: NISQA)
+  2  BVCC -> data/bvcc_{train,val,test}                                              (db.sh: BVCC)
+  3  train the Baseline (L_LSSQA; the teacher) -> exp/baseline
+  4  speech regions (rVAD) -> dump/vad/<set>
+  5  teacher frame scores -> dump/teacher/<set>
+  6  fixed partial-mix-up sets -> data/nisqa_{val_sim,test_sim}_mixup
+  7  train the mix-up models (--models) -> exp/<model>
+  8  inference and enrollment (NISQA_VAL_SIM references) -> exp/<model>/{infer,enroll}
+  9  scoring -> exp/<model>/results/nisqa_test_sim_mixup/metrics.json
+ 10  report (Tables 2, 4, 6; Figures 2, 3) -> exp/RESULTS.md
+EOF
+)
+. utils/parse_options.sh
+. ./path.sh || exit 1
+. ./cmd.sh || exit 1
+. ./db.sh
+. utils/stage_lib.sh
+set -euo pipefail
+
+extra=()
+if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
+enc=()
+if [ -n "${encoder}" ]; then enc+=(--set "model.encoder_conf.name_or_path=${encoder}"); fi
+read -r -a targs <<<"${train_args}"
+enc+=("${targs[@]}")
+sets="nisqa_train_sim nisqa_val_sim nisqa_test_sim"
+all_models="baseline ${models}"
+train_data=(data/nisqa_train_sim data/bvcc_train)  # the parallel corpus first: it is the one mixed
+valid_data=(data/nisqa_val_sim data/bvcc_val)
+
+if stage_on 1 "NISQA corpus -> data/nisqa_*"; then
+  [ -n "${NISQA}" ] || { log "ERROR: set NISQA in db.sh (or the environment) to the NISQA_Corpus directory"; exit 1; }
+  run_stage "${train_cmd} --num_threads ${nj}" data/local/nisqa/log/prepare_nisqa.log sqe.bin.prepare_nisqa \
+    --corpus "${NISQA}" --data data --resample "${nisqa_resample}" --num_workers "${nj}" --out data/local/nisqa \
+    "${extra[@]}"
+fi
+
+if stage_on 2 "BVCC -> data/bvcc_*"; then
+  [ -n "${BVCC}" ] || { log "ERROR: set BVCC in db.sh (or the environment) to BVCC's 'main' directory"; exit 1; }
+  run_stage "${train_cmd}" data/local/bvcc/log/prepare_bvcc.log sqe.bin.prepare_bvcc --corpus "${BVCC}" \
+    --data data --out data/local/bvcc "${extra[@]}"
+fi
+
+if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
+  require 1 data/nisqa_train_sim/utt2mos data/nisqa_val_sim/utt2mos
+  require 2 data/bvcc_train/utt2mos data/bvcc_val/utt2mos
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads $((ngpu > 1 ? ngpu : 1))" exp/baseline/log/train.log \
+    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf conf/baseline.yaml --train_data "${train_data[@]}" \
+    --valid_data "${valid_data[@]}" --out exp/baseline "${enc[@]}" "${extra[@]}"
+fi
+
+if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
+  for set in ${sets}; do
+    require 1 "data/${set}/ref.scp"
+    run_stage "${train_cmd} JOB=1:${nj}" "dump/vad/${set}/log/compute_vad.JOB.log" sqe.bin.compute_vad \
+      --data "data/${set}" --out "dump/vad/${set}" --part JOB --nparts "${nj}" "${extra[@]}"
+    run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
+      --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
+  done
+fi
+
+if stage_on 5 "teacher frame scores (exp/baseline) -> dump/teacher/<set>"; then
+  require 3 exp/baseline/checkpoints/best.pt
+  for set in ${sets}; do
+    run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "dump/teacher/${set}/log/dump_frame_scores.log" \
+      sqe.bin.dump_frame_scores --model exp/baseline/checkpoints/best.pt --data "data/${set}" \
+      --out "dump/teacher/${set}" "${extra[@]}"
+  done
+fi
+
+if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
+  for set in nisqa_val_sim nisqa_test_sim; do
+    require 4 "dump/vad/${set}/vad_segments"
+    require 5 "dump/teacher/${set}/qdeg.scp"
+    run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
+      --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --out "data/${set}_mixup" "${extra[@]}"
+  done
+fi
+
+if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
+  require 4 dump/vad/nisqa_train_sim/vad_segments
+  require 5 dump/teacher/nisqa_train_sim/qdeg.scp
+  require 6 data/nisqa_val_sim_mixup/frame_cls.scp
+  for model in ${models}; do
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads $((ngpu > 1 ? ngpu : 1))" "exp/${model}/log/train.log" \
+      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" \
+      --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --train_scores dump/teacher/nisqa_train_sim \
+      --train_vad dump/vad/nisqa_train_sim --valid_mixup data/nisqa_val_sim_mixup --out "exp/${model}" \
+      "${enc[@]}" "${extra[@]}"
+  done
+fi
+
+if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
+  for model in ${all_models}; do
+    require 7 "exp/${model}/checkpoints/best.pt"
+    ckpt="exp/${model}/checkpoints/best.pt"
+    run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
+      sqe.bin.enroll --model "${ckpt}" --data data/nisqa_val_sim --source ref.scp \
+      --out "exp/${model}/enroll/nisqa_val_sim_ref" "${extra[@]}"
+    for set in nisqa_val_sim_mixup nisqa_test_sim_mixup; do
+      run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/infer/${set}/log/infer.log" \
+        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
+    done
+  done
+fi
+
+if stage_on 9 "scoring of ${all_models} on nisqa_test_sim_mixup -> exp/<model>/results"; then
+  for model in ${all_models}; do
+    require 8 "exp/${model}/infer/nisqa_test_sim_mixup/q.scp"
+    detector=()
+    if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
+      # Table 6: CON2 embeddings also clustered on the segments CON1 detects
+      detector=(--detector exp/con1/infer/nisqa_test_sim_mixup exp/con1/enroll/nisqa_val_sim_ref
+                exp/con1/results/nisqa_test_sim_mixup/metrics.json)
+    fi
+    run_stage "${train_cmd}" "exp/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
+      --test_infer "exp/${model}/infer/nisqa_test_sim_mixup" --test_data data/nisqa_test_sim_mixup \
+      --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
+      --enroll "exp/${model}/enroll/nisqa_val_sim_ref" "${detector[@]}" \
+      --out "exp/${model}/results/nisqa_test_sim_mixup" "${extra[@]}"
+  done
+fi
+
+if stage_on 10 "report -> exp/RESULTS.md"; then
+  require 9 exp/baseline/results/nisqa_test_sim_mixup/metrics.json
+  run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp \
+    --sets nisqa_test_sim_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+fi
+
+log "finished (${SECONDS}s)"
