@@ -8,6 +8,7 @@ stop_stage=100              # last stage to run
 skip_stages=""              # stages not to run, e.g. "2"
 nj=2                        # worker processes of the data stages
 data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
+mixup_set_conf=conf/mixup_set.yaml  # stage 6 (conf/mixup_set_tiny.yaml goes with conf/data_tiny.yaml)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 ngpu=0                      # GPUs for training (0: CPU)
 models="sup2 con1 con2"     # models trained on mix-up in stage 7 (conf/<model>.yaml; sup1 is also there)
@@ -17,6 +18,7 @@ help_message=$(cat <<EOF
 Usage: $0 [options]
   --stage N --stop_stage N   run stages N..M (default: all)      --skip_stages "N ..."
   --nj N                     worker processes (default: ${nj})     --data_conf YAML (default: ${data_conf})
+  --mixup_set_conf YAML      stage 6 config (default: ${mixup_set_conf}; conf/mixup_set_tiny.yaml with data_tiny)
   --overwrite true|false     rerun up-to-date stages             --cmd_backend local
   --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
 Stages:
@@ -89,7 +91,7 @@ if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
     require 4 "dump/vad/${set}/vad_segments"
     require 5 "dump/teacher/${set}/qdeg.scp"
     run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
-      --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --conf "${mixup_set_conf}" --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" \
       "${extra[@]}"
   done

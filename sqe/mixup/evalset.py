@@ -98,7 +98,9 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         durations.append(f"{key}.wav\t{m.wav.size / 16000:.5f}")
         stats["mixed"] += 1
     if not stats["mixed"]:
-        raise DataError(f"{data}: no pair could be mixed ({dict(stats)})")
+        raise DataError(f"{data}: no pair could be mixed ({dict(stats)}); the teacher's scores fail the "
+                        "contrastive constraints (mixup.min_mos_ref, max_mos_deg, diff_threshold): an under-trained "
+                        "teacher needs looser ones, or mixup.constrained: false")
     tables["cls2id"] = cls2id
     DataDir(tables).save(out)
     write_arrays(out, "qpseudo", q_pseudo)

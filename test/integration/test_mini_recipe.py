@@ -55,7 +55,8 @@ def test_stages_end_to_end(recipe):
     again = run(recipe, "--stop_stage", "3", "--data_conf", "conf/data_tiny.yaml")
     assert again.returncode == 0 and again.stderr.count("outputs up to date, nothing rerun") == 3
 
-    mixup = run(recipe, "--stage", "4", "--stop_stage", "7", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
+    mixup = run(recipe, "--stage", "4", "--stop_stage", "7", "--models", "con1", "--data_conf", "conf/data_tiny.yaml",
+                "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
     assert mixup.returncode == 0, mixup.stderr
     for set_ in ("mini_val", "mini_test", "mini_test_ood"):
         report = validate_data_dir(recipe / "data" / f"{set_}_mixup", ValidateOptions(progress=False))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -114,6 +115,18 @@ def test_mixup_set_bad_inputs(tmp_path):
     (d / "ref.scp").unlink()
     with pytest.raises(DataError, match="has no ref.scp"):
         make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", MixupSetConf())
+
+
+def test_mixup_set_with_a_teacher_that_fails_every_constraint(tmp_path):
+    d = make_data_dir(tmp_path, n=3, seconds=2.0)
+    teacher_arks(d, tmp_path / "t")  # references score 4.5
+    strict = MixupSetConf(mixup=replace(MixupSetConf().mixup, min_mos_ref=4.8))
+    with pytest.raises(DataError, match=r"no pair could be mixed .*reference below min_mos_ref': 3.*constrained: false"):
+        make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", strict)
+    assert not (tmp_path / "out").exists()
+    loose = MixupSetConf(mixup=replace(strict.mixup, constrained=False))
+    stats = make_mixup_set(d, tmp_path / "t", None, tmp_path / "out", loose)  # no VAD needed without constraints
+    assert stats["mixed"] == 2 and stats["skipped: clean source"] == 1
 
 
 def test_a_teacher_with_another_frame_rate_is_rejected():
