@@ -57,6 +57,21 @@ def make_data_dir(root: Path, n: int = 4, *, sr: int = 16000, seconds: float = 1
     return d
 
 
+def recipe_tree(root: Path, name: str) -> Path:
+    """A tree shaped like the repository under ``root`` whose egs/<name> (links to the recipe's files) writes its
+    data/, dump/ and exp/ there, so recipe tests never touch the checkout."""
+    root.mkdir(parents=True, exist_ok=True)
+    for item in ("tools", "utils", "setup.py", "sqe"):
+        if not (root / item).exists():
+            (root / item).symlink_to(REPO / item)
+    d = root / "egs" / name
+    d.mkdir(parents=True)
+    for item in os.listdir(REPO / "egs" / name):
+        if item not in ("data", "exp", "dump"):
+            (d / item).symlink_to(REPO / "egs" / name / item)
+    return d
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return make_data_dir(tmp_path)

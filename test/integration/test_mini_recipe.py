@@ -7,22 +7,14 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import REPO
+from conftest import recipe_tree
 
 from sqe.data.validate import ValidateOptions, validate_data_dir
 
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory):
-    """A tree shaped like the repository whose egs/mini writes its data/ and exp/ into a temp dir."""
-    root = tmp_path_factory.mktemp("repo")
-    for name in ("tools", "utils", "setup.py", "sqe"):
-        (root / name).symlink_to(REPO / name)
-    mini = root / "egs" / "mini"
-    mini.mkdir(parents=True)
-    for name in ("run.sh", "path.sh", "cmd.sh", "conf", "utils"):
-        (mini / name).symlink_to(REPO / "egs" / "mini" / name)
-    return mini
+    return recipe_tree(tmp_path_factory.mktemp("repo"), "mini")
 
 
 def run(recipe, *args):

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import REPO
+from conftest import REPO, recipe_tree
 from corpus_factories import write_bvcc, write_nisqa
 
 from sqe.data import DataDir
@@ -34,20 +34,6 @@ def test_help_lists_ten_stages_and_unknown_options_fail(recipe):
     assert res.returncode == 1 and "invalid option --nosuch" in res.stderr
 
 
-def recipe_tree(tmp_path, name):
-    root = tmp_path / "repo"
-    root.mkdir(exist_ok=True)
-    for item in ("tools", "utils", "setup.py", "sqe"):
-        if not (root / item).exists():
-            (root / item).symlink_to(REPO / item)
-    d = root / "egs" / name
-    d.mkdir(parents=True)
-    for item in os.listdir(REPO / "egs" / name):
-        if item not in ("data", "exp", "dump"):
-            (d / item).symlink_to(REPO / "egs" / name / item)
-    return d
-
-
 def run(recipe_dir, *args, env):
     return subprocess.run(["./run.sh", *args], cwd=recipe_dir, capture_output=True, text=True, env=env, timeout=900)
 
@@ -56,7 +42,7 @@ def run(recipe_dir, *args, env):
 def test_nisqa_stages_1_to_3(tmp_path):
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
-    d = recipe_tree(tmp_path, "nisqa")
+    d = recipe_tree(tmp_path / "repo", "nisqa")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
     env.update(NISQA=str(write_nisqa(tmp_path / "NISQA_Corpus")), BVCC=str(write_bvcc(tmp_path / "bvcc" / "main")))
     cfg = Wav2Vec2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
@@ -103,7 +89,7 @@ def test_libriaugmented_stages_1_to_5(tmp_path):
     bgd = corpora / "CHiME3" / "data" / "audio" / "16kHz" / "backgrounds"
     bgd.mkdir(parents=True)
     sf.write(bgd / "BGD_150203_010_CAF.CH1.wav", 0.1 * np.random.default_rng(0).standard_normal(64000), 16000)
-    d = recipe_tree(tmp_path, "libriaugmented")
+    d = recipe_tree(tmp_path / "repo", "libriaugmented")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
     env.update(LIBRISPEECH=str(corpora), LIBRITTS=str(corpora), CHIME3=str(corpora / "CHiME3"))
     res = run(d, "--stop_stage", "5", "--nj", "2", env=env)

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO
+from conftest import REPO, recipe_tree
 from slurm_cluster import Cluster, unavailable
 
 from sqe.dispatch.slurm import DEFAULT_CONF, parse_conf, sbatch_flags
@@ -86,14 +86,7 @@ def test_cancelled_job_fails_quickly(cluster, tmp_path):
 
 def test_mini_stage_range_through_slurm(cluster, tmp_path):
     """Stages 1-2 locally, then stages 3-4 on the cluster: training with a GPU request, rVAD as JOB arrays."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in ("tools", "utils", "setup.py", "sqe"):
-        (root / name).symlink_to(REPO / name)
-    mini = root / "egs" / "mini"
-    mini.mkdir(parents=True)
-    for name in ("run.sh", "path.sh", "cmd.sh", "conf", "utils"):
-        (mini / name).symlink_to(REPO / "egs" / "mini" / name)
+    mini = recipe_tree(tmp_path / "repo", "mini")
     env = {k: v for k, v in cluster.env.items() if k != "SQE_CMD_BACKEND"}
     env["SQE_DDP_CPU_PROCS"] = "1"  # the fake GPU is no CUDA device: train in one CPU process
     local = subprocess.run(["./run.sh", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml"], cwd=mini,
