@@ -21,21 +21,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "test"))
+from conftest import recipe_tree  # noqa: E402  (the recipe copy the tests run in)
+
 TARGET_S = 15 * 60
 STAGE_LINE = re.compile(r"\(run\.sh:\d+\) Stage (\d+): ")
-
-
-def recipe_copy(root: Path) -> Path:
-    """A tree shaped like the repository whose egs/mini writes data/, dump/ and exp/ under ``root``."""
-    for name in ("tools", "utils", "setup.py", "sqe"):
-        if not (root / name).exists():
-            (root / name).symlink_to(REPO / name)
-    mini = root / "egs" / "mini"
-    mini.mkdir(parents=True, exist_ok=True)
-    for name in ("run.sh", "path.sh", "cmd.sh", "conf", "utils"):
-        if not (mini / name).exists():
-            (mini / name).symlink_to(REPO / "egs" / "mini" / name)
-    return mini
 
 
 def stage_seconds(starts: dict[int, float], end: float) -> dict[str, float]:
@@ -52,7 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="sqe-bench-mini-")).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    mini = recipe_copy(root)
+    mini = recipe_tree(root, "mini")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
     env["HF_HUB_OFFLINE"] = "1"
     starts: dict[int, float] = {}

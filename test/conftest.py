@@ -59,15 +59,16 @@ def make_data_dir(root: Path, n: int = 4, *, sr: int = 16000, seconds: float = 1
 
 def recipe_tree(root: Path, name: str) -> Path:
     """A tree shaped like the repository under ``root`` whose egs/<name> (links to the recipe's files) writes its
-    data/, dump/ and exp/ there, so recipe tests never touch the checkout."""
+    data/, dump/ and exp/ there, so recipe tests (and bench/mini_recipe.py) never touch the checkout. Reusable:
+    a second call keeps what is there."""
     root.mkdir(parents=True, exist_ok=True)
     for item in ("tools", "utils", "setup.py", "sqe"):
         if not (root / item).exists():
             (root / item).symlink_to(REPO / item)
     d = root / "egs" / name
-    d.mkdir(parents=True)
+    d.mkdir(parents=True, exist_ok=True)
     for item in os.listdir(REPO / "egs" / name):
-        if item not in ("data", "exp", "dump"):
+        if item not in ("data", "exp", "dump") and not (d / item).exists():
             (d / item).symlink_to(REPO / "egs" / name / item)
     return d
 

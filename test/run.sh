@@ -8,10 +8,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . tools/activate.sh
 # The Slurm tests start a private cluster: Debian's slurm-wlm and munge, installed here when run as root
 # (elsewhere those tests are skipped, saying why).
-if [ "$(id -u)" = 0 ] && ! command -v slurmctld >/dev/null && command -v apt-get >/dev/null; then
-  echo "test/run.sh: installing slurm-wlm and munge for the Slurm tests" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if ! command -v slurmctld >/dev/null; then
+    echo "test/run.sh: installing slurm-wlm and munge for the Slurm tests" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+  fi
+  export SQE_REQUIRE_SLURM=1  # installable here, so a missing cluster stack is a failure, not a skip
 fi
 # Nothing downloads at test time; these must be set before Python starts.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 LC_ALL=C

@@ -26,8 +26,8 @@ def test_stage_seconds_end_where_the_next_stage_begins():
 
 def test_the_recipe_copy_runs_run_sh(tmp_path):
     bench = load("mini_recipe")
-    mini = bench.recipe_copy(tmp_path)
-    assert bench.recipe_copy(tmp_path) == mini  # a second call reuses the copy
+    mini = bench.recipe_tree(tmp_path, "mini")
+    assert bench.recipe_tree(tmp_path, "mini") == mini  # a second call reuses the copy (bench --keep DIR)
     res = subprocess.run([sys.executable, str(REPO / "bench" / "mini_recipe.py"), "--keep", str(tmp_path), "--",
                           "--help"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "Usage: ./run.sh" in res.stdout

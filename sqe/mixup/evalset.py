@@ -98,9 +98,10 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         durations.append(f"{key}.wav\t{m.wav.size / 16000:.5f}")
         stats["mixed"] += 1
     if not stats["mixed"]:
-        raise DataError(f"{data}: no pair could be mixed ({dict(stats)}); the teacher's scores fail the "
-                        "contrastive constraints (mixup.min_mos_ref, max_mos_deg, diff_threshold): an under-trained "
-                        "teacher needs looser ones, or mixup.constrained: false")
+        hint = ("; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "
+                "diff_threshold): an under-trained teacher needs looser ones, or mixup.constrained: false"
+                if conf.mixup.constrained else "")
+        raise DataError(f"{data}: no pair could be mixed ({dict(stats)}){hint}")
     tables["cls2id"] = cls2id
     DataDir(tables).save(out)
     write_arrays(out, "qpseudo", q_pseudo)

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.slurm
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     reason = unavailable()
+    if reason and os.environ.get("SQE_REQUIRE_SLURM") == "1":
+        pytest.fail(f"SQE_REQUIRE_SLURM=1 (test/run.sh as root with apt-get) but {reason}")
     if reason:
         pytest.skip(reason)
     c = Cluster(tmp_path_factory.mktemp("slurm")).start()
