@@ -5,7 +5,9 @@ Install (GPU cluster):       install a CUDA torch >= 2.11 first, then: pip insta
 """
 from setuptools import find_packages, setup
 
-# Version rules and the evidence behind each pin: ../shared/notes/dependencies.md.
+# Version rules: torch without == (the install command picks the machine's build: tools/install.sh); no
+# torchaudio (no CPU wheel imports next to a CPU torch). The DistillMOS wheel (encoder of egs/mini) is not an
+# extra: its declared dependencies pull torchaudio, so tools/install.sh installs it with --no-deps.
 install_requires = [
     "torch>=2.11",  # no ==: the machine-specific build is chosen by the install command
     "transformers>=4.57,<6",  # Wav2Vec2Model; state dicts identical across 4.57-5.24

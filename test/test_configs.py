@@ -14,7 +14,7 @@ from sqe.mixup.evalset import MixupSetConf
 from sqe.train.conf import TrainConf
 from sqe.utils.config import dump_yaml, load_config
 
-CONFS = sorted(p.relative_to(REPO) for p in (REPO / "egs").glob("*/conf/*.yaml"))
+CONFS = sorted(p.relative_to(REPO) for p in (REPO / "egs").glob("*/conf/**/*.yaml"))
 
 
 def kind(path):
@@ -44,3 +44,23 @@ def test_training_config_dry_run(path, tmp_path):
     else:
         assert res.returncode == 0, res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_evaluation_sets_are_spliced_waveforms(tmp_path):
+    (tmp_path / "c.yaml").write_text("mixup:\n  domain: latents\n")
+    with pytest.raises(Exception, match="evaluation sets are spliced waveforms"):
+        load_config(MixupSetConf, tmp_path / "c.yaml")
+
+
+def test_mini_encoders_share_everything_but_the_encoder():
+    """conf/<model>.yaml (DistillMOS) and conf/logmel/<model>.yaml differ only in the model's encoder part and
+    the optimiser, so the side-by-side tables compare encoders, not recipes."""
+    for name in ("baseline", "sup1", "sup2", "con1", "con2"):
+        a = yaml.safe_load((REPO / "egs/mini/conf" / f"{name}.yaml").read_text())
+        b = yaml.safe_load((REPO / "egs/mini/conf/logmel" / f"{name}.yaml").read_text())
+        assert a["model"]["encoder"] == "distillmos_cnn" and b["model"]["encoder"] == "logmel_cnn"
+        for key in ("loss", "batch", "seed", "select_metric"):
+            assert a.get(key) == b.get(key), (name, key)
+        mix_a, mix_b = dict(a.get("mixup", {})), dict(b.get("mixup", {}))
+        mix_a.pop("domain", None), mix_b.pop("domain", None)
+        assert mix_a == mix_b, name

@@ -11,7 +11,10 @@
 #   SQE_TORCH    torch requirement to install when no torch >= 2.11 is present, e.g. "torch==2.11.0" or
 #                "torch --index-url https://download.pytorch.org/whl/cu128". Default: the local CPU build
 #                (torch==2.13.0) where this machine has one, else PyPI's default torch (a CUDA build, several GB).
-#   SQE_EXTRAS   pip extras of sqe to install (default: all = eval,data,test).
+#   SQE_EXTRAS   extras to install (default: all = eval,data,test,distillmos). "distillmos" is the DistillMOS
+#                wheel (MIT code and weights: the pretrained encoder of egs/mini), installed with --no-deps
+#                because its declared dependencies pull torchaudio; with "test", also xls-r-sqa (--no-deps),
+#                which the tests need to import the package and compare its CNN with sqe's.
 #   SQE_VENV     where to create the virtual environment (default: tools/venv). Ignored when a virtualenv
 #                or conda environment is already active: then that environment is used.
 #   PYTHON       interpreter that creates the venv (default: python3, >= 3.10).
@@ -32,6 +35,12 @@ done
 tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 main_root=$(dirname "${tools_dir}")
 extras=${SQE_EXTRAS:-all}
+# The pip extras of setup.py, and whether the no-deps wheels come too.
+pip_extras=$(echo ",${extras}," | sed 's/,distillmos,/,/g; s/^,//; s/,$//')
+with_distillmos=false
+with_xlsr=false
+case ",${extras}," in *,all,*|*,distillmos,*) with_distillmos=true ;; esac
+case ",${extras}," in *,all,*|*,test,*) ${with_distillmos} && with_xlsr=true ;; esac
 # Debian packages the recipes use, and what degrades without each.
 declare -A apt_why=(
   [flite]="egs/mini speaks with the hibari voice only (no flite voices kal16, awb, rms, slt)"
@@ -110,10 +119,22 @@ else
 fi
 
 # 4. The package and its extras, in the same pip command as torch so the resolver sees the local build.
-log "installing sqe[${extras}] into ${env_prefix}"
+log "installing sqe[${pip_extras}] into ${env_prefix}"
 # (this machine's pip config lists index folders that may not exist: hide that noise)
-"${python}" -m pip install --quiet "${torch_req[@]}" -e "${main_root}[${extras}]" \
+"${python}" -m pip install --quiet "${torch_req[@]}" -e "${main_root}${pip_extras:+[${pip_extras}]}" \
   2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 "${python}" -c 'import sqe' || { log "ERROR: sqe does not import after installation"; exit 1; }
+
+# 5. Wheels without their dependencies: DistillMOS (and xls-r-sqa for the tests) declare torchaudio, which
+# has no CPU build that imports next to this torch; sqe loads the DistillMOS weights file without importing
+# the package (sqe/models/distillmos.py).
+nodeps=()
+${with_distillmos} && nodeps+=("distillmos==0.9.1")
+${with_xlsr} && nodeps+=("xls-r-sqa==0.1.0")
+if [ ${#nodeps[@]} -gt 0 ]; then
+  log "installing ${nodeps[*]} without dependencies"
+  "${python}" -m pip install --quiet --no-deps "${nodeps[@]}" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+fi
 echo "${want_stamp}" >"${stamp}"
 log "done: activate with '. ${env_prefix}/bin/activate' (recipes do this in path.sh)"

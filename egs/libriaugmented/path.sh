@@ -10,6 +10,9 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # jobs ask for more with the launc
 # Pretrained models load from local directories; HF_HUB_OFFLINE=0 lets a connected machine fetch by name.
 export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
 export TRANSFORMERS_OFFLINE=${TRANSFORMERS_OFFLINE:-${HF_HUB_OFFLINE}}
+# Features of frozen encoders (DistillMOS) are cached by content here and shared by every stage
+# (sqe/models/feature_cache.py); delete the folder to reclaim the space, results do not change.
+export SQE_FEATURE_CACHE=${SQE_FEATURE_CACHE:-${PWD}/dump/feature_cache}
 # Site settings (module loads, NCCL variables, ...) go in local/path.sh, which git ignores.
 # shellcheck disable=SC1091
 if [ -f local/path.sh ]; then . local/path.sh; fi

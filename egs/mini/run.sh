@@ -12,6 +12,9 @@ mixup_set_conf=conf/mixup_set.yaml  # stage 6 (conf/mixup_set_tiny.yaml goes wit
 overwrite=false             # true: rerun stages even when their outputs are up to date
 ngpu=0                      # GPUs for training (0: CPU)
 models="sup2 con1 con2"     # models trained on mix-up in stage 7 (conf/<model>.yaml; sup1 is also there)
+encoder=distillmos          # distillmos: the frozen pretrained DistillMOS CNN (conf/*.yaml, exp/, dump/teacher);
+                            # logmel: a log-mel CNN trained from scratch (conf/logmel/*.yaml, exp/logmel/,
+                            # dump/logmel/teacher), tested on the evaluation sets of the default encoder
 cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -21,17 +24,19 @@ Usage: $0 [options]
   --mixup_set_conf YAML      stage 6 config (default: ${mixup_set_conf}; conf/mixup_set_tiny.yaml with data_tiny)
   --overwrite true|false     rerun up-to-date stages             --cmd_backend local
   --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
+  --encoder distillmos|logmel  the models' encoder (default: ${encoder}); logmel writes exp/logmel/ and needs
+                             stages 1-6 of the default encoder (the shared evaluation sets)
 Stages:
   1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
   2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
-  3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp/baseline
+  3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp[/logmel]/baseline
   4  speech regions (rVAD) -> dump/vad/<set>
-  5  teacher frame scores of degraded and reference signals -> dump/teacher/<set>
-  6  fixed partial-mix-up sets (0.4-2.0 s segments) -> data/mini_{val,test,test_ood}_mixup
-  7  train the mix-up models (--models "${models}") -> exp/<model>
-  8  inference (frame MOS, embeddings) and clean enrollments -> exp/<model>/{infer,enroll}
-  9  scoring: detection, verification, retrieval, clustering -> exp/<model>/results/<set>/metrics.json
- 10  report: the paper's Tables 2-6 and Figures 2-3 -> exp/RESULTS.md, exp/report/figures
+  5  teacher frame scores of degraded and reference signals -> dump[/logmel]/teacher/<set>
+  6  fixed partial-mix-up sets (0.4-2.0 s segments; default encoder's teacher) -> data/mini_*_mixup
+  7  train the mix-up models (--models "${models}") -> exp[/logmel]/<model>
+  8  inference (frame MOS, embeddings) and clean enrollments -> exp[/logmel]/<model>/{infer,enroll}
+  9  scoring: detection, verification, retrieval, clustering -> exp[/logmel]/<model>/results/<set>/metrics.json
+ 10  report: the paper's Tables 2-6 and Figures 2-3, encoders side by side -> exp/RESULTS.md, exp/report/
 EOF
 )
 . utils/parse_options.sh
@@ -42,6 +47,14 @@ set -euo pipefail
 
 speech=data/local/mini_speech
 corpus=data/local/mini_corpus
+case "${encoder}" in
+  distillmos) conf_dir=conf; exp_dir=exp; teacher_dir=dump/teacher ;;
+  logmel) conf_dir=conf/logmel; exp_dir=exp/logmel; teacher_dir=dump/logmel/teacher ;;
+  *) log "ERROR: --encoder must be distillmos or logmel, got '${encoder}'"; exit 2 ;;
+esac
+# The evaluation sets are made once, with the default encoder's Baseline as the constraint teacher, so that
+# every encoder is tested on the same audio.
+eval_teacher_dir=dump/teacher
 extra=()
 if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
 
@@ -56,11 +69,11 @@ if stage_on 2 "corpus: degradations and PESQ-WB labels -> data/mini_*"; then
     --conf "${data_conf}" --num_workers "${nj}" --speech "${speech}" --data data --out "${corpus}" "${extra[@]}"
 fi
 
-if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
+if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> ${exp_dir}/baseline"; then
   require 2 data/mini_train/utt2mos data/mini_val/utt2mos
-  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" exp/baseline/log/train.log \
-    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf conf/baseline.yaml --train_data data/mini_train --valid_data data/mini_val --out exp/baseline \
-    "${extra[@]}"
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/baseline/log/train.log" \
+    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/baseline.yaml" --train_data data/mini_train \
+    --valid_data data/mini_val --out "${exp_dir}/baseline" "${extra[@]}"
 fi
 
 sets="mini_train mini_val mini_test mini_test_ood"
@@ -77,66 +90,70 @@ if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
   done
 fi
 
-if stage_on 5 "teacher frame scores (exp/baseline) -> dump/teacher/<set>"; then
-  require 3 exp/baseline/checkpoints/best.pt
+if stage_on 5 "teacher frame scores (${exp_dir}/baseline) -> ${teacher_dir}/<set>"; then
+  require 3 "${exp_dir}/baseline/checkpoints/best.pt"
   for set in ${sets}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "dump/teacher/${set}/log/dump_frame_scores.log" \
-      sqe.bin.dump_frame_scores --model exp/baseline/checkpoints/best.pt --data "data/${set}" \
-      --out "dump/teacher/${set}" "${extra[@]}"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${teacher_dir}/${set}/log/dump_frame_scores.log" \
+      sqe.bin.dump_frame_scores --model "${exp_dir}/baseline/checkpoints/best.pt" --data "data/${set}" \
+      --out "${teacher_dir}/${set}" "${extra[@]}"
   done
 fi
 
 if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
   for set in ${eval_sets}; do
     require 4 "dump/vad/${set}/vad_segments"
-    require 5 "dump/teacher/${set}/qdeg.scp"
+    if [ "${encoder}" = distillmos ]; then
+      require 5 "${eval_teacher_dir}/${set}/qdeg.scp"
+    else
+      require "stage 5 of the default encoder (./run.sh --stage 3 --stop_stage 6)" "${eval_teacher_dir}/${set}/qdeg.scp"
+    fi
     run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
-      --conf "${mixup_set_conf}" --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --conf "${mixup_set_conf}" --data "data/${set}" --scores "${eval_teacher_dir}/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" \
       "${extra[@]}"
   done
 fi
 
-if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
+if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
   require 4 dump/vad/mini_train/vad_segments
-  require 5 dump/teacher/mini_train/qdeg.scp
+  require 5 "${teacher_dir}/mini_train/qdeg.scp"
   require 6 data/mini_val_mixup/frame_cls.scp
   for model in ${models}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/log/train.log" \
-      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" --train_data data/mini_train --valid_data data/mini_val \
-      --train_scores dump/teacher/mini_train --train_vad dump/vad/mini_train --valid_mixup data/mini_val_mixup \
-      --out "exp/${model}" "${extra[@]}"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/log/train.log" \
+      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/${model}.yaml" --train_data data/mini_train \
+      --valid_data data/mini_val --train_scores "${teacher_dir}/mini_train" --train_vad dump/vad/mini_train \
+      --valid_mixup data/mini_val_mixup --out "${exp_dir}/${model}" "${extra[@]}"
   done
 fi
 
 all_models="baseline ${models}"
 test_sets=(mini_test_mixup mini_test_ood_mixup)
 
-if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
+if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{infer,enroll}"; then
   for model in ${all_models}; do
-    require 7 "exp/${model}/checkpoints/best.pt"
-    ckpt="exp/${model}/checkpoints/best.pt"
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/enroll/mini_val_ref/log/enroll.log" \
-      sqe.bin.enroll --model "${ckpt}" --data data/mini_val --source ref.scp --out "exp/${model}/enroll/mini_val_ref" \
+    require 7 "${exp_dir}/${model}/checkpoints/best.pt"
+    ckpt="${exp_dir}/${model}/checkpoints/best.pt"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/enroll/mini_val_ref/log/enroll.log" \
+      sqe.bin.enroll --model "${ckpt}" --data data/mini_val --source ref.scp --out "${exp_dir}/${model}/enroll/mini_val_ref" \
       "${extra[@]}"
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/enroll/mini_enroll_ood/log/enroll.log" \
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/enroll/mini_enroll_ood/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/mini_enroll_ood --source wav.scp \
-      --out "exp/${model}/enroll/mini_enroll_ood" "${extra[@]}"
+      --out "${exp_dir}/${model}/enroll/mini_enroll_ood" "${extra[@]}"
     for set in mini_val_mixup "${test_sets[@]}"; do
-      run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "exp/${model}/infer/${set}/log/infer.log" \
-        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
+      run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/infer/${set}/log/infer.log" \
+        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "${exp_dir}/${model}/infer/${set}" "${extra[@]}"
     done
   done
 fi
 
-if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> exp/<model>/results/<set>"; then
+if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>/results/<set>"; then
   for model in ${all_models}; do
-    require 8 "exp/${model}/infer/mini_test_mixup/q.scp" "exp/${model}/enroll/mini_val_ref/enrollment.npz"
+    require 8 "${exp_dir}/${model}/infer/mini_test_mixup/q.scp" "${exp_dir}/${model}/enroll/mini_val_ref/enrollment.npz"
     for set in "${test_sets[@]}"; do
       if [ "${set}" = mini_test_mixup ]; then
         # in-domain: enrollment = mini_val references; prototypes and thresholds from the validation mix-up set
         enroll=mini_val_ref
-        valid=(--valid_infer "exp/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup)
+        valid=(--valid_infer "${exp_dir}/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup)
       else
         # out-of-domain: enrollment = the held-out clean voice (as LibriTTS for LibriAugmented); the mini corpus
         # has no out-of-domain validation split, hence no prototypes (retrieval accuracy) for this set
@@ -146,19 +163,21 @@ if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> exp/<model>/result
       detector=()
       if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
         # Table 6: CON2 embeddings also clustered on the segments CON1 detects
-        detector=(--detector "exp/con1/infer/${set}" "exp/con1/enroll/${enroll}" "exp/con1/results/${set}/metrics.json")
+        detector=(--detector "${exp_dir}/con1/infer/${set}" "${exp_dir}/con1/enroll/${enroll}" "${exp_dir}/con1/results/${set}/metrics.json")
       fi
-      run_stage "${train_cmd}" "exp/${model}/results/${set}/log/score.log" sqe.bin.score \
-        --test_infer "exp/${model}/infer/${set}" --test_data "data/${set}" --enroll "exp/${model}/enroll/${enroll}" \
-        "${valid[@]}" "${detector[@]}" --out "exp/${model}/results/${set}" "${extra[@]}"
+      run_stage "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score \
+        --test_infer "${exp_dir}/${model}/infer/${set}" --test_data "data/${set}" --enroll "${exp_dir}/${model}/enroll/${enroll}" \
+        "${valid[@]}" "${detector[@]}" --out "${exp_dir}/${model}/results/${set}" "${extra[@]}"
     done
   done
 fi
 
 if stage_on 10 "report -> exp/RESULTS.md"; then
   require 9 exp/baseline/results/mini_test_mixup/metrics.json
-  run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp --sets "${test_sets[@]}" \
-    --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+  compare=()  # the other encoder's results, when that run exists, go side by side
+  if [ -f exp/logmel/baseline/results/mini_test_mixup/metrics.json ]; then compare=(--compare "log-mel CNN=exp/logmel"); fi
+  run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp --label "DistillMOS CNN" \
+    "${compare[@]}" --sets "${test_sets[@]}" --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
 fi
 
 log "finished (${SECONDS}s)"

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field, fields
 
 from sqe.simulate.impairments import DOUBLES, SINGLES
 
-IN_DOMAIN_TOKENS = ["wbgn", "bgn", "lpf", "hpf", "bp", "clip", "tclip", "mnru", "amrnb", "gsm", "g711"]
+IN_DOMAIN_TOKENS = ["wbgn", "bgn", "lpf", "hpf", "bp", "clip", "quant", "tclip", "plc", "mnru", "amrnb", "gsm", "g711",
+                    "opus"]
 
 
 @dataclass
@@ -40,12 +41,21 @@ class SpeechConf:
     sentences: str | None = None  # sentence list file; null: the project's list (sqe/speech/sentences.txt)
     sentences_per_utt: list[int] = field(default_factory=lambda: [1, 2])  # [min, max] per utterance
     level_dbfs: float = -26.0  # RMS level of the clean references (NISQA's -26 dBov proxy)
+    # A recording's noise floor under every reference: coloured noise (1/f^beta, beta 0.5-2) this many dB below
+    # the speech level, drawn per utterance ([low, high]; null: none, the TTS output's digital silence)
+    noise_floor_db: list[float] | None = None
     hibari_speakers: int = 4  # pseudo-speakers of the hibari voice (speed and seed)
+    flite_speakers: int = 1  # pseudo-speakers of each flite voice (1: the voice itself; more: pitch and rate)
     noise_files_per_kind: int = 2  # generated CHiME-3 stand-ins per kind (bus, cafe, pedestrian, street)
     noise_seconds: float = 20.0
     splits: Splits = field(default_factory=Splits)
 
     def __post_init__(self) -> None:
+        if self.noise_floor_db is not None and (len(self.noise_floor_db) != 2
+                                                or not 0 < self.noise_floor_db[0] <= self.noise_floor_db[1]):
+            raise ValueError(f"noise_floor_db must be [low, high] with 0 < low <= high, got {self.noise_floor_db}")
+        if self.hibari_speakers < 1 or self.flite_speakers < 1:
+            raise ValueError("hibari_speakers and flite_speakers must be at least 1")
         lo, hi = (self.sentences_per_utt + [0, 0])[:2]
         if len(self.sentences_per_utt) != 2 or not 1 <= lo <= hi:
             raise ValueError(f"sentences_per_utt must be [min, max] with 1 <= min <= max, got {self.sentences_per_utt}")

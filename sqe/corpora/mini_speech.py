@@ -1,9 +1,9 @@
 """Stage 1 of egs/mini: clean speech from the project's sentences and the TTS voices, plus generated
 background-noise files standing in for CHiME-3. Deterministic for a seed.
 
-Output (``out``): ``wav/<utt>.wav`` at 16 kHz and ``level_dbfs``; one clean data dir per split
-(``train val test test_ood enroll_ood``: wav.scp, text, utt2spk, utt2num_samples; disjoint text pools;
-voices per split from the config); ``noise/<kind>_<k>.wav`` and ``noise.scp``.
+Output (``out``): ``wav/<utt>.wav`` at 16 kHz and ``level_dbfs`` (plus an optional noise floor); one clean
+data dir per split (``train val test test_ood enroll_ood``: wav.scp, text, utt2spk, utt2num_samples; disjoint
+text pools; voices per split from the config); ``noise/<kind>_<k>.wav`` and ``noise.scp``.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqe.audio.level import normalize_loudness
 from sqe.corpora.mini_conf import MiniDataConf
 from sqe.data.datadir import DataDir
 from sqe.data.tables import write_table
+from sqe.simulate.additive import add_at_snr, colored_noise
 from sqe.simulate.noises import KINDS, environmental_noise
 from sqe.speech import text as text_lib
 from sqe.speech import tts
@@ -40,6 +41,8 @@ class UttPlan:
     speed: float
     seed: int
     path: str
+    f0: float | None = None  # mean pitch of a flite pseudo-speaker
+    floor: tuple[float, float, int] | None = None  # noise floor: (dB below the speech, beta, seed)
 
 
 def check_request(conf: MiniDataConf) -> None:
@@ -62,15 +65,24 @@ def plan(conf: MiniDataConf, out: Path) -> list[UttPlan]:
         for i in range(split.utts):
             rng = np.random.default_rng([conf.seed, si, i])
             voice = split.voices[i % len(split.voices)]
-            speed, seed, speaker = 1.0, 0, voice
+            speed, seed, speaker, f0 = 1.0, 0, voice, None
             if voice == "hibari":
                 k = (i // len(split.voices)) % conf.speech.hibari_speakers
                 speed, seed = tts.pseudo_speaker(k, conf.seed)
                 speaker = f"hibari{k + 1}"
+            else:
+                k = (i // len(split.voices)) % conf.speech.flite_speakers
+                speed, f0 = tts.flite_pseudo_speaker(voice, k, conf.seed)
+                speaker = voice if k == 0 else f"{voice}_{k + 1}"
             n = min(int(rng.integers(lo, hi + 1)), len(pool))
             text = " ".join(pool[j] for j in rng.choice(len(pool), size=n, replace=False))
             utt = f"{speaker}-{name}-{i + 1:04d}"
-            plans.append(UttPlan(utt, name, voice, speaker, text, speed, seed, str(out / "wav" / f"{utt}.wav")))
+            floor = None
+            if conf.speech.noise_floor_db is not None:
+                floor = (float(rng.uniform(*conf.speech.noise_floor_db)), float(rng.uniform(0.5, 2.0)),
+                         int(rng.integers(2**31 - 1)))
+            plans.append(UttPlan(utt, name, voice, speaker, text, speed, seed, str(out / "wav" / f"{utt}.wav"), f0,
+                                 floor))
     return plans
 
 
@@ -79,10 +91,13 @@ def _synthesize(p: UttPlan, level_dbfs: float) -> int:
     path = Path(p.path)
     if path.is_file():
         return sf.info(str(path)).frames
-    y = tts.synthesize(p.voice, p.text, p.speed, p.seed)
+    y = tts.synthesize(p.voice, p.text, p.speed, p.seed, p.f0)
     if y.size < MIN_SECONDS * tts.SR:
         raise SqeError(f"{p.utt}: the synthesized speech lasts {y.size / tts.SR:.2f} s (< {MIN_SECONDS} s)")
     y = normalize_loudness(y, level_dbfs)
+    if p.floor is not None:  # a recording's noise floor, the same under speech and pauses
+        below_db, beta, seed = p.floor
+        y = add_at_snr(y, colored_noise(y.size, beta, np.random.default_rng(seed)), below_db)
     write_wav(path, y, tts.SR, subtype="PCM_16" if np.abs(y).max() <= 1.0 else "FLOAT")
     return y.size
 

@@ -93,7 +93,9 @@ def clustering_table(models: dict[str, dict[str, Any]], sets: list[str]) -> list
     return lines
 
 
-def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures: list[Path], root: Path) -> str:
+def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures: list[Path], root: Path,
+                     comparison: list[str] | None = None, label: str | None = None) -> str:
+    """The report; ``comparison`` (eval/compare.py) adds the side-by-side section, ``label`` names the main run."""
     env = environment_record()
     git = env["git"]
     pk = env["packages"]
@@ -102,6 +104,12 @@ def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures
            f"- python {env['python']}, torch {pk.get('torch')}, transformers {pk.get('transformers')}, "
            f"sed_scores_eval {pk.get('sed_scores_eval')}",
            f"- sqe {pk.get('sqe')}, git {git['revision']}{' (dirty)' if git['dirty'] else ''}", ""]
+    if comparison:
+        out += ["## Encoders side by side", "",
+                "Embedding-based detection (EER, minDCF, I-AUC), MOS-based detection and the verification EER of "
+                "oracle single-degradation segments, one row per model, encoder and embedding (fixed in advance: "
+                "z_MOS without an SCL branch, z_scl and z~ with one). The tables after this section are those of "
+                f"{label or 'the main run'}.", "", *comparison]
     for s in sets:
         any_m = next((r[s] for r in models.values() if s in r), None)
         if any_m is None:

@@ -4,6 +4,13 @@ The first data dir is the parallel corpus (wav.scp + ref.scp, teacher scores, sp
 mixed with probability ``mixup.p`` per example and epoch. Further data dirs (BVCC-like, no references) are
 used unmodified. Every example is a deterministic function of (seed, epoch, index), so a resumed run draws
 the same masks.
+
+With ``mixup.domain: latents`` a mixed example carries the raw degraded and reference signals and the frame
+mask instead of a spliced signal; the model splices the encoder latents of the two (LSSQAModel.forward). For a
+frozen front end with cached features this costs no encoder pass per epoch. It equals the waveform splice
+except (a) within half the front end's receptive field of a segment edge, where the waveform splice gives
+features of both signals, and (b) the level: each signal is normalised on its own by the encoder (DistillMOS:
+to its own peak) instead of after the splice. Pseudo-targets and labels are the same in both domains.
 """
 from __future__ import annotations
 
@@ -13,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sqe.audio.io import load_audio
 from sqe.data.arks import check_frames, read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
@@ -28,8 +34,8 @@ from sqe.train.data import UtteranceSet, pad_waves
 
 class MixupTrainingSet(UtteranceSet):
     def __init__(self, dirs: list[str | Path], conf: MixupConf, scores: str | Path | None, vad: str | Path | None,
-                 seed: int, labels: bool):
-        super().__init__(dirs)
+                 seed: int, labels: bool, audio_memory_mb: float = 0.0):
+        super().__init__(dirs, audio_memory_mb)
         self.conf, self.seed, self.want_labels = conf, seed, labels
         self.stats: Counter[str] = Counter()
         parallel = DataDir.load(dirs[0])
@@ -74,21 +80,24 @@ class MixupTrainingSet(UtteranceSet):
         q_ref, q_deg = self.q_ref.get(it.key), self.q_deg.get(it.key)
         cls = self.class_id.get(it.key, IGNORE)
         if self.conf.p > 0 and rng.random() < self.conf.p:
-            ref = load_audio(self.ref[it.key], it.key)
+            ref = self.audio.load(self.ref[it.key], it.key)
             reason = "length mismatch" if ref.size != deg.size else skip_reason(q_ref, q_deg, self.conf)
             if reason is None:
                 allowed = (allowed_region(q_ref, q_deg, self.speech.get(it.key), self.conf)
                            if self.conf.constrained else None)
                 mask = sample_mask(frames, self.conf, rng, allowed)
                 if mask.any():
-                    m = mix(ref, deg, mask, q_ref, q_deg, cls)
+                    m = mix(ref, deg, mask, q_ref, q_deg, cls, splice=self.conf.domain == "waveform")
                     self.stats["mixed"] += 1
+                    if self.conf.domain == "latents":
+                        return {"wav": deg, "mix_ref": ref, "mix_mask": mask, "mos": m.y, "q_pseudo": m.q_pseudo,
+                                "labels": m.labels}
                     return {"wav": m.wav, "mos": m.y, "q_pseudo": m.q_pseudo, "labels": m.labels}
                 reason = "no allowed region"
             self.stats[f"skipped: {reason}"] += 1
         else:
             self.stats["not drawn"] += 1
-        if self.want_labels:
+        if self.want_labels and self.conf.unmixed_labels == "teacher":
             c = self.conf
             out["labels"] = unmixed_labels(q_ref, q_deg, cls, c.min_mos_ref, c.max_mos_deg, c.diff_threshold)
         return out
@@ -110,7 +119,14 @@ def collate_examples(examples: list[dict]) -> dict[str, torch.Tensor]:
         "supervised": torch.zeros(b, dtype=torch.bool),
         "frame_labels": torch.full((b, frames), IGNORE, dtype=torch.long),
     }
+    mixed = [k for k, e in enumerate(examples) if e.get("mix_mask") is not None]
+    if mixed:  # latent-domain mix-up: the references of the mixed items and their frame masks
+        batch["mix_ref"] = torch.zeros_like(wav)
+        batch["mix_mask"] = torch.zeros(b, frames, dtype=torch.bool)
     for k, e in enumerate(examples):
+        if e.get("mix_mask") is not None:
+            batch["mix_ref"][k, : e["mix_ref"].size] = torch.from_numpy(np.asarray(e["mix_ref"], dtype=np.float32))
+            batch["mix_mask"][k, : e["mix_mask"].size] = torch.from_numpy(e["mix_mask"])
         if e["q_pseudo"] is not None:
             batch["q_pseudo"][k, : e["q_pseudo"].size] = mos_to_norm(torch.from_numpy(e["q_pseudo"]))
             batch["supervised"][k] = True

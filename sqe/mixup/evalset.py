@@ -39,6 +39,10 @@ class MixupSetConf:
     seed: int = 0
     mixup: MixupConf = field(default_factory=_eval_mixup)  # p is ignored: every pair is mixed once if it can be
 
+    def __post_init__(self) -> None:
+        if self.mixup.domain != "waveform":
+            raise ValueError("mixup.domain: evaluation sets are spliced waveforms (domain: waveform)")
+
 
 def _seed(seed: int, key: str) -> list[int]:
     import zlib

@@ -10,6 +10,7 @@ mask is ``m(t) = m_q[floor(t / 320)]``, so eq. 3, eq. 4 and the frame labels mas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -30,6 +31,14 @@ class MixupConf:
     diff_threshold: float = 0.5  # sample only where q_ref - q_deg exceeds this (MOS)
     use_vad: bool = True  # ... and inside rVAD speech regions
     dilation_s: float = 0.2  # the allowed region dilated by this much (authors' code)
+    # waveform: splice the signals (eq. 3, exact). latents: splice the frozen encoder latents of the two whole
+    # signals with the frame mask (a CPU shortcut for frozen front ends whose features are cached: equal to the
+    # waveform splice except near segment edges and in the level normalisation; see mixup/dataset.py)
+    domain: Literal["waveform", "latents"] = "waveform"
+    # frame labels of a parallel example that is not mixed (CON models): "teacher" = the authors' code (none if
+    # the reference scores below min_mos_ref, all clean if the degraded signal is not clearly worse, else the
+    # class where q_ref - q_deg > diff_threshold); "ignore" = no labels, the pair is excluded as the paper says
+    unmixed_labels: Literal["teacher", "ignore"] = "teacher"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.p <= 1.0:

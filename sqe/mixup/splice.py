@@ -44,7 +44,8 @@ class Mixed:
 
 
 def mix(ref: np.ndarray, deg: np.ndarray, frame_mask: np.ndarray, q_ref: np.ndarray, q_deg: np.ndarray,
-        class_id: int) -> Mixed:
+        class_id: int, splice: bool = True) -> Mixed:
+    """The mixed example; ``splice=False`` leaves ``wav`` empty (latent-domain mix-up needs only the targets)."""
     n = deg.size
     if ref.size != n:
         raise SqeError(f"reference and degraded signal differ in length ({ref.size} vs {n} samples)")
@@ -52,8 +53,11 @@ def mix(ref: np.ndarray, deg: np.ndarray, frame_mask: np.ndarray, q_ref: np.ndar
     if not (frame_mask.size == q_ref.size == q_deg.size == frames):
         raise SqeError(f"frame vectors must have {frames} frames (mask {frame_mask.size}, q_ref {q_ref.size}, "
                        f"q_deg {q_deg.size})")
-    m = sample_mask_of(frame_mask, n)
-    wav = np.where(m, normalise(deg), normalise(ref)).astype(np.float32)
+    if splice:
+        m = sample_mask_of(frame_mask, n)
+        wav = np.where(m, normalise(deg), normalise(ref)).astype(np.float32)
+    else:
+        wav = np.zeros(0, dtype=np.float32)
     q_pseudo = np.where(frame_mask, q_deg, q_ref).astype(np.float32)
     labels = np.where(frame_mask, class_id, CLEAN).astype(np.int64)
     return Mixed(wav, frame_mask.astype(bool), q_pseudo, labels, float(q_pseudo.mean()))

@@ -8,6 +8,8 @@ turns latents into the contextual frame embeddings X.
   latents = the frozen CNN feature encoder, context = feature projection + transformer (last_hidden_state).
 - ``logmel_cnn``: a light encoder trained from scratch for CPU recipes; latents = log-mel frames
   (400-sample windows, 320 hop), context = a stack of 1-D convolutions.
+- ``distillmos_cnn``: the frozen, pretrained CNN of DistillMOS (MOS-supervised, offline; models/distillmos.py);
+  latents = its 1024-d features every 20 ms, context = a trainable projection and the same convolutions.
 """
 from __future__ import annotations
 
@@ -81,7 +83,30 @@ class Wav2Vec2Encoder(Encoder):
         return out * mask.unsqueeze(-1).to(out.dtype)
 
 
-class LogMelEncoder(Encoder):
+class ConvContextEncoder(Encoder):
+    """Frame latents -> optional per-frame projection -> a stack of 1-D convolutions (residual from the second
+    layer on): the light contextualiser of the CPU encoders."""
+
+    def _build_context(self, dim_in: int, channels: int, layers: int, kernel: int, dropout: float) -> None:
+        self.convs = nn.ModuleList(nn.Conv1d(dim_in if i == 0 else channels, channels, kernel, padding=kernel // 2)
+                                   for i in range(layers))
+        self.act = nn.GELU()
+        self.drop = nn.Dropout(dropout)
+        self.dim = channels
+
+    def project(self, latents: torch.Tensor) -> torch.Tensor:
+        return latents
+
+    def contextualize(self, latents, mask):
+        m = mask.unsqueeze(1).to(latents.dtype)
+        h = self.project(latents).transpose(1, 2) * m
+        for i, conv in enumerate(self.convs):
+            y = self.drop(self.act(conv(h))) * m
+            h = y + h if i > 0 else y
+        return h.transpose(1, 2)
+
+
+class LogMelEncoder(ConvContextEncoder):
     def __init__(self, n_mels: int = 64, channels: int = 256, layers: int = 4, kernel: int = 5,
                  dropout: float = 0.1):
         super().__init__()
@@ -92,15 +117,7 @@ class LogMelEncoder(Encoder):
         self.register_buffer("mel", torch.tensor(fb, dtype=torch.float32), persistent=False)
         self.register_buffer("window", torch.hann_window(F.WINDOW), persistent=False)
         self.norm = nn.LayerNorm(n_mels)
-        blocks: list[nn.Module] = []
-        dim_in = n_mels
-        for _ in range(layers):
-            blocks.append(nn.Conv1d(dim_in, channels, kernel, padding=kernel // 2))
-            dim_in = channels
-        self.convs = nn.ModuleList(blocks)
-        self.act = nn.GELU()
-        self.drop = nn.Dropout(dropout)
-        self.dim = channels
+        self._build_context(n_mels, channels, layers, kernel, dropout)
 
     def features(self, wav, lengths):
         padded, _ = F.pad_for_windows(wav, lengths)
@@ -110,16 +127,44 @@ class LogMelEncoder(Encoder):
         logmel = torch.log(spec @ self.mel + 1e-6)
         return self.norm(logmel), mask
 
-    def contextualize(self, latents, mask):
-        m = mask.unsqueeze(1).to(latents.dtype)
-        h = latents.transpose(1, 2) * m
-        for i, conv in enumerate(self.convs):
-            y = self.drop(self.act(conv(h))) * m
-            h = y + h if i > 0 else y
-        return h.transpose(1, 2)
+
+class DistillMOSEncoder(ConvContextEncoder):
+    """The frozen DistillMOS CNN (sqe.models.distillmos) as latents; a trainable linear projection with layer
+    norm and the convolutional context on top. Features are computed one utterance at a time (exact, and
+    cacheable by content: sqe.models.feature_cache)."""
+
+    def __init__(self, weights: str | None = None, precision: str = "bf16", proj_dim: int = 256,
+                 channels: int = 256, layers: int = 4, kernel: int = 5, dropout: float = 0.1):
+        super().__init__()
+        from sqe.models.distillmos import DIM, FRONTEND_TAG, DistillMOSFrontEnd
+        from sqe.models.feature_cache import FeatureCache
+
+        self.frontend = DistillMOSFrontEnd(weights, precision)
+        self.cache = FeatureCache.from_env(f"{FRONTEND_TAG}-{precision}")
+        self.proj = nn.Linear(DIM, proj_dim)
+        self.proj_norm = nn.LayerNorm(proj_dim)
+        self._build_context(proj_dim, channels, layers, kernel, dropout)
+
+    def features(self, wav, lengths):
+        frames = F.frame_lengths(lengths)
+        mask = F.lengths_to_mask(frames)
+        out = wav.new_zeros(wav.shape[0], mask.shape[1], self.proj.in_features)
+        for b, n in enumerate(lengths.tolist()):
+            samples = wav[b, :n]
+            key = self.cache.key_of(samples)
+            feats = self.cache.get(key)
+            if feats is None:
+                feats = self.frontend(samples).cpu()
+                self.cache.put(key, feats)
+            out[b, : feats.shape[0]] = feats.to(out.device, out.dtype)
+        return out, mask
+
+    def project(self, latents):
+        return self.proj_norm(self.proj(latents))
 
 
-ENCODERS: dict[str, type[Encoder]] = {"wav2vec2": Wav2Vec2Encoder, "logmel_cnn": LogMelEncoder}
+ENCODERS: dict[str, type[Encoder]] = {"wav2vec2": Wav2Vec2Encoder, "logmel_cnn": LogMelEncoder,
+                                      "distillmos_cnn": DistillMOSEncoder}
 
 
 def build_encoder(name: str, conf: dict[str, Any]) -> Encoder:

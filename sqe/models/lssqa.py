@@ -45,7 +45,7 @@ class SCLConf:
 
 @dataclass
 class ModelConf:
-    encoder: Literal["wav2vec2", "logmel_cnn"] = "wav2vec2"
+    encoder: Literal["wav2vec2", "logmel_cnn", "distillmos_cnn"] = "wav2vec2"
     # wav2vec2: name_or_path (hub name or local dir) or config (dict, random init), freeze_feature_encoder,
     # layerdrop (null: the checkpoint's), activation_checkpointing. logmel_cnn: n_mels, channels, layers, kernel.
     encoder_conf: dict[str, Any] = field(default_factory=lambda: {"name_or_path": "facebook/wav2vec2-large-robust"})
@@ -93,6 +93,21 @@ class LSSQAModel(nn.Module):
             self.scl = SCLHead(self.encoder.dim, channels, conf.kernels, s.d_p, s.negative_slope, s.final_norm_act,
                                s.projection)
 
+    def _input(self, wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return standardize_batch(wav, lengths) if self.conf.input_norm == "standardize" else wav
+
+    def _splice_latents(self, latents: torch.Tensor, ref: torch.Tensor, lengths: torch.Tensor,
+                        frame_mask: torch.Tensor) -> torch.Tensor:
+        rows = torch.nonzero(frame_mask.any(1)).flatten()
+        if rows.numel() == 0:
+            return latents
+        ref_latents, _ = self.encoder.features(self._input(ref[rows], lengths[rows]), lengths[rows])
+        out = latents.clone()
+        width = ref_latents.shape[1]
+        keep = frame_mask[rows, :width].unsqueeze(-1)
+        out[rows, :width] = torch.where(keep, latents[rows, :width], ref_latents)
+        return out
+
     def _normalize(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if self.conf.output_norm == "none":
             return x
@@ -103,13 +118,15 @@ class LSSQAModel(nn.Module):
         q, z = self.mos(x, mask)
         return q, z
 
-    def forward(self, wav: torch.Tensor, lengths: torch.Tensor, keep_latents: bool = False) -> Output:
-        """``wav`` (B, N) at 16 kHz with ``lengths`` (B,) samples."""
+    def forward(self, wav: torch.Tensor, lengths: torch.Tensor, keep_latents: bool = False,
+                mix_ref: torch.Tensor | None = None, mix_mask: torch.Tensor | None = None) -> Output:
+        """``wav`` (B, N) at 16 kHz with ``lengths`` (B,) samples. Latent-domain partial mix-up: where
+        ``mix_mask`` (B, L) is False, frame latents come from the parallel reference ``mix_ref`` (B, N) instead."""
         if int(lengths.min()) < 1:
             raise ValueError("an utterance in the batch has no samples")
-        if self.conf.input_norm == "standardize":
-            wav = standardize_batch(wav, lengths)
-        latents, mask = self.encoder.features(wav, lengths)
+        latents, mask = self.encoder.features(self._input(wav, lengths), lengths)
+        if mix_mask is not None and mix_ref is not None:
+            latents = self._splice_latents(latents, mix_ref, lengths, mix_mask)
         x = self._normalize(self.encoder.contextualize(latents, mask), mask)
         q, z_mos = self.heads(x, mask)
         out = Output(q=q, y_hat=F.masked_mean(q, mask), x=x, z_mos=z_mos, mask=mask,

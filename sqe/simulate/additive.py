@@ -1,12 +1,12 @@
-"""Additive noise: white noise (``wbgn``) and background noise (``bgn``: babble of other utterances,
-pink or brown noise), each scaled to an exact signal-to-noise ratio over the whole file."""
+"""Additive noise: white noise (``wbgn``), background noise (``bgn``: babble of other utterances, pink or
+brown noise) and mains hum (``hum``), each scaled to an exact signal-to-noise ratio over the whole file."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
-from sqe.simulate.base import Context, Degradation, Param, SimulationError, power, register, seed_param
+from sqe.simulate.base import SR, Context, Degradation, Param, SimulationError, power, register, seed_param
 
 
 def add_at_snr(x: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
@@ -60,6 +60,23 @@ def _bgn(x: np.ndarray, p: dict[str, Any], ctx: Context) -> np.ndarray:
     return add_at_snr(x, noise, p["snr_db"])
 
 
+def mains_hum(n: int, base_hz: float, harmonics: int, phase_seed: int) -> np.ndarray:
+    """A mains hum: ``harmonics`` multiples of ``base_hz`` with amplitudes 1/k and random phases."""
+    rng = np.random.default_rng(phase_seed)
+    t = np.arange(n) / SR
+    return sum(np.sin(2 * np.pi * k * base_hz * t + rng.uniform(0, 2 * np.pi)) / k
+               for k in range(1, harmonics + 1)).astype(np.float32)
+
+
+def _hum(x: np.ndarray, p: dict[str, Any], ctx: Context) -> np.ndarray:
+    return add_at_snr(x, mains_hum(x.size, p["base_hz"], p["harmonics"], p["seed"]), p["snr_db"])
+
+
+register(Degradation(
+    "hum", _hum, {"base_hz": Param("choice", choices=(50, 60)), "harmonics": Param("int", 3, 12),
+                  "snr_db": Param("float", 5, 25), "seed": seed_param()},
+    doc="mains hum: base_hz and its harmonics (amplitudes 1/k) at snr_db",
+))
 register(Degradation(
     "wbgn", _wbgn, {"snr_db": Param("float", 20, 40), "seed": seed_param()},
     doc="white Gaussian noise at snr_db (whole-file RMS)",

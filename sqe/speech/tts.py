@@ -1,5 +1,6 @@
 """TTS voices: hibari's bundled voice ``hibari`` (pseudo-speakers by speed and seed) and flite's
-``kal16``, ``awb``, ``rms``, ``slt``. Output is float32 mono at 16 kHz; each voice is deterministic.
+``kal16``, ``awb``, ``rms``, ``slt`` (pseudo-speakers by mean pitch and speaking rate). Output is float32 mono
+at 16 kHz; each voice is deterministic.
 
     >>> sorted(VOICES)
     ['awb', 'hibari', 'kal16', 'rms', 'slt']
@@ -22,6 +23,11 @@ SR = 16000
 FLITE_VOICES = ("kal16", "awb", "rms", "slt")
 VOICES = ("hibari",) + FLITE_VOICES
 HIBARI_SPEED = (0.9, 1.15)
+# Mean F0 of each flite voice (Hz, median of voiced frames of one sentence, flite 2.2): the centre of its
+# pseudo-speakers' pitch. Pseudo-speakers scale it by FLITE_F0_SCALE and the speaking rate by FLITE_SPEED.
+FLITE_F0 = {"kal16": 95.0, "awb": 130.0, "rms": 100.0, "slt": 170.0}
+FLITE_F0_SCALE = (0.8, 1.25)
+FLITE_SPEED = (0.87, 1.15)
 
 
 @functools.lru_cache(maxsize=None)
@@ -68,8 +74,16 @@ def pseudo_speaker(index: int, seed: int) -> tuple[float, int]:
     return float(rng.uniform(*HIBARI_SPEED)), int(rng.integers(2**31 - 1))
 
 
-def synthesize(voice: str, text: str, speed: float = 1.0, seed: int = 0) -> np.ndarray:
-    """Speak ``text``; ``speed`` and ``seed`` apply to hibari."""
+def flite_pseudo_speaker(voice: str, index: int, seed: int) -> tuple[float, float | None]:
+    """(speed, mean F0 in Hz) of flite pseudo-speaker ``index`` of ``voice``; index 0 is the voice itself."""
+    if index == 0:
+        return 1.0, None
+    rng = np.random.default_rng([seed, FLITE_VOICES.index(voice), index])
+    return float(rng.uniform(*FLITE_SPEED)), round(FLITE_F0[voice] * float(rng.uniform(*FLITE_F0_SCALE)), 1)
+
+
+def synthesize(voice: str, text: str, speed: float = 1.0, seed: int = 0, f0: float | None = None) -> np.ndarray:
+    """Speak ``text``; ``speed`` applies to every voice, ``seed`` to hibari, ``f0`` (mean pitch, Hz) to flite."""
     if voice == "hibari":
         y = np.asarray(_hibari()(text, speed=speed, seed=seed), dtype=np.float32)
         return resample(y, 24000, SR)
@@ -77,7 +91,11 @@ def synthesize(voice: str, text: str, speed: float = 1.0, seed: int = 0) -> np.n
         raise SqeError(f"unknown voice '{voice}' (known: {', '.join(VOICES)})")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "x.wav"
-        proc = subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(out)], capture_output=True, text=True)
+        settings = [] if speed == 1.0 else ["--setf", f"duration_stretch={1.0 / speed:.4f}"]
+        if f0 is not None:
+            settings += ["--setf", f"int_f0_target_mean={f0}"]
+        proc = subprocess.run(["flite", "-voice", voice, *settings, "-t", text, "-o", str(out)], capture_output=True,
+                              text=True)
         if proc.returncode != 0 or not out.is_file():
             raise SqeError(f"flite -voice {voice} failed: {proc.stderr.strip()}")
         y, sr = sf.read(str(out), dtype="float32")

@@ -48,6 +48,7 @@ class BatchConf:
     max_audio_s: float = 180.0  # padded audio per batch
     max_padding_rate: float = 0.1  # share of padding in a batch
     length_jitter: float = 0.1  # relative noise on lengths before sorting: other batches every epoch
+    audio_memory_mb: float = 1024.0  # decoded training and validation audio kept in memory across epochs (0: none)
 
 
 @dataclass

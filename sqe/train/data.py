@@ -32,10 +32,31 @@ class Item:
     mos: float
 
 
+class AudioMemo:
+    """Decoded audio kept in memory up to ``max_mb``, so later epochs do not read and resample files again."""
+
+    def __init__(self, max_mb: float):
+        self.max_bytes = int(max_mb * 2**20)
+        self.arrays: dict[tuple, np.ndarray] = {}
+        self.bytes = 0
+
+    def load(self, entry: str, key: str, start: float | None = None, end: float | None = None) -> np.ndarray:
+        memo_key = (entry, start, end)
+        hit = self.arrays.get(memo_key)
+        if hit is not None:
+            return hit
+        x = load_audio(entry, key, start=start, end=end)
+        if self.bytes + x.nbytes <= self.max_bytes:  # shared between epochs: callers never change it in place
+            self.arrays[memo_key] = x
+            self.bytes += x.nbytes
+        return x
+
+
 class UtteranceSet:
     """(audio, MOS) items of one or more data dirs, each needing wav.scp, utt2mos and utt2num_samples."""
 
-    def __init__(self, dirs: list[str | Path]):
+    def __init__(self, dirs: list[str | Path], audio_memory_mb: float = 0.0):
+        self.audio = AudioMemo(audio_memory_mb)
         self.items: list[Item] = []
         for d in dirs:
             dd = DataDir.load(d)
@@ -56,7 +77,7 @@ class UtteranceSet:
 
     def load(self, i: int) -> np.ndarray:
         it = self.items[i]
-        return load_audio(it.entry, it.key, start=it.start, end=it.end)
+        return self.audio.load(it.entry, it.key, start=it.start, end=it.end)
 
 
 def bucket_batches(seconds: np.ndarray, max_utts: int, max_audio_s: float, max_padding_rate: float, jitter: float,

@@ -29,7 +29,8 @@ def compute_losses(model: LSSQAModel, batch: dict[str, torch.Tensor], conf: Loss
                    generator: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
     w = conf.weights
     use_cons = w.cons_emb > 0 or w.cons_scores > 0
-    out = model(batch["wav"], batch["lengths"], keep_latents=use_cons)
+    out = model(batch["wav"], batch["lengths"], keep_latents=use_cons, mix_ref=batch.get("mix_ref"),
+                mix_mask=batch.get("mix_mask"))
     y = batch["y"].to(out.y_hat.dtype)
     parts: dict[str, torch.Tensor] = {
         "reg": clipped_l1(out.y_hat.float(), y.float(), conf.delta, conf.reg_form),

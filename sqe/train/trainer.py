@@ -61,8 +61,8 @@ class Trainer:
                  train_scores: str | None = None, train_vad: str | None = None, valid_mixup: str | None = None):
         self.conf, self.out = conf, Path(out)
         self.train = MixupTrainingSet(train_dirs, conf.mixup, train_scores, train_vad, conf.seed,
-                                      labels=conf.loss.weights.scl > 0)
-        self.valid = UtteranceSet(valid_dirs)
+                                      labels=conf.loss.weights.scl > 0, audio_memory_mb=conf.batch.audio_memory_mb)
+        self.valid = UtteranceSet(valid_dirs, audio_memory_mb=conf.batch.audio_memory_mb / 4)
         self.valid_mixup = valid_mixup
         if conf.select_metric == "scl_eer" and (valid_mixup is None or conf.model.scl is None):
             raise SqeError("select_metric scl_eer needs a model with an SCL branch and --valid_mixup")

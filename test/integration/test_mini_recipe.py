@@ -66,6 +66,22 @@ def test_stages_end_to_end(recipe):
         assert heading in results
     figures = sorted(p.name for p in (recipe / "exp" / "report" / "figures").glob("*.png"))
     assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png"]
+    assert "Encoders side by side" not in results
+    cache = recipe / "dump" / "feature_cache"
+    assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
+
+    # the log-mel encoder: its own exp/logmel and teacher, the same evaluation sets, one report with both
+    logmel = run(recipe, "--stage", "3", "--encoder", "logmel", "--models", "con1", "--data_conf",
+                 "conf/data_tiny.yaml", "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
+    assert logmel.returncode == 0, logmel.stderr
+    assert "Stage 6" in logmel.stderr and logmel.stderr.count("outputs up to date, nothing rerun") >= 2  # 4 and 6
+    assert (recipe / "dump" / "logmel" / "teacher" / "mini_train" / "qdeg.scp").is_file()
+    for model in ("baseline", "con1"):
+        assert (recipe / "exp" / "logmel" / model / "results" / "mini_test_ood_mixup" / "metrics.json").is_file()
+    results = (recipe / "exp" / "RESULTS.md").read_text()
+    side = results[results.index("## Encoders side by side"):results.index("## Local degradation detection")]
+    assert "| con1 | DistillMOS CNN | z_scl |" in side and "| con1 | log-mel CNN | z~ |" in side
+    assert "`mini_test_ood_mixup`:" in side
 
     shutil.rmtree(recipe / "data" / "local" / "mini_speech" / "test_ood")
     missing = run(recipe, "--stage", "2", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")

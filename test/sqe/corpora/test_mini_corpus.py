@@ -197,3 +197,25 @@ def test_output_dirs_holding_a_different_corpus_are_not_replaced(corpus, tmp_pat
                 "--data", str(tmp_path / "data"), "--out", str(tmp_path / "corpus"), cwd=tmp_path)
     assert res.returncode == 1 and "already holds a different corpus" in res.stderr
     assert (foreign / "wav.scp").read_text() == "x y.wav\n"
+
+
+def test_noise_floor_lies_the_drawn_level_below_the_speech(tmp_path):
+    from sqe.corpora.mini_conf import MiniDataConf
+    from sqe.corpora.mini_speech import _synthesize, plan
+    from sqe.utils.config import from_dict
+
+    conf = from_dict(MiniDataConf, {**CONF, "speech": {**CONF["speech"], "noise_floor_db": [38, 60]}})
+    plans = plan(conf, tmp_path / "a")
+    floors = [p.floor for p in plans]
+    assert all(38 <= f[0] <= 60 and 0.5 <= f[1] <= 2.0 for f in floors) and len({f[0] for f in floors}) > 3
+    bare = from_dict(MiniDataConf, CONF)
+    assert all(p.floor is None for p in plan(bare, tmp_path / "b"))
+    assert [p.text for p in plan(bare, tmp_path / "b")] == [p.text for p in plans]  # same corpus otherwise
+    p = plans[0]
+    _synthesize(p, -26.0)
+    _synthesize(plan(bare, tmp_path / "b")[0], -26.0)
+    with_floor = load_audio(p.path, p.utt)
+    without = load_audio(str(tmp_path / "b" / "wav" / f"{p.utt}.wav"), p.utt)
+    noise = with_floor.astype(np.float64) - without
+    below = 10 * np.log10(np.mean(without.astype(np.float64) ** 2) / np.mean(noise ** 2))
+    assert below == pytest.approx(p.floor[0], abs=0.5)  # PCM16 rounding of both files

@@ -73,3 +73,67 @@ def test_con_training_runs_with_every_loss(parallel, tmp_path):
     last = trainer.state.history[-1]
     assert {"train_frame", "train_scl", "train_cons_emb"} <= set(last)
     assert np.isfinite(last["train_total"]) and best
+
+
+def test_latent_domain_examples_carry_both_signals_and_the_same_targets(parallel):
+    d, bvcc, t = parallel
+    wave = MixupTrainingSet([d, bvcc], MixupConf(p=1.0), t, None, seed=3, labels=True)
+    lat = MixupTrainingSet([d, bvcc], MixupConf(p=1.0, domain="latents"), t, None, seed=3, labels=True)
+    keys = [it.key for it in lat.items]
+    i = keys.index("utt3")
+    a, b = wave.example(i, epoch=1), lat.example(i, epoch=1)
+    np.testing.assert_array_equal(a["labels"], b["labels"])  # same mask draw, same targets
+    np.testing.assert_array_equal(a["q_pseudo"], b["q_pseudo"])
+    assert a["mos"] == b["mos"]
+    np.testing.assert_array_equal(b["wav"], lat.load(i))  # the degraded signal, unspliced
+    np.testing.assert_array_equal(b["mix_mask"], b["labels"] > 0)
+    batch = lat.batch([i, len(keys) - 1], epoch=1)
+    assert batch["mix_mask"][0].tolist()[: b["mix_mask"].size] == b["mix_mask"].tolist()
+    assert not batch["mix_mask"][1].any() and not batch["mix_ref"][1].any()  # BVCC item: nothing to mix
+    assert "mix_mask" not in wave.batch([i], epoch=1)
+
+
+def test_model_splices_latents_where_the_mask_says(parallel):
+    import torch
+
+    from sqe.models.lssqa import LSSQAModel, ModelConf
+
+    torch.manual_seed(0)
+    model = LSSQAModel(ModelConf(encoder="logmel_cnn", encoder_conf={"channels": 8, "layers": 1}, hidden=[8, 8],
+                                 d_z=4)).eval()
+    deg, ref = torch.randn(2, 6400), torch.randn(2, 6400)
+    lengths = torch.tensor([6400, 4800])
+    mask = torch.zeros(2, 20, dtype=torch.bool)
+    mask[0, 5:12] = True  # item 1 is not mixed
+    out = model(deg, lengths, keep_latents=True, mix_ref=ref, mix_mask=mask)
+    lat_deg = model(deg, lengths, keep_latents=True).latents
+    lat_ref = model(ref[:1], lengths[:1], keep_latents=True).latents
+    assert torch.equal(out.latents[0, 5:12], lat_deg[0, 5:12])
+    assert torch.equal(out.latents[0, :5], lat_ref[0, :5]) and torch.equal(out.latents[0, 12:], lat_ref[0, 12:])
+    assert torch.equal(out.latents[1], lat_deg[1])
+
+
+def test_training_with_latent_domain_mixup(parallel, tmp_path):
+    d, bvcc, t = parallel
+    conf = from_dict(TrainConf, {
+        "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 8, "layers": 1}, "hidden": [8, 8], "d_z": 4,
+                  "scl": {"d_p": 4}},
+        "loss": {"weights": {"frame": 1.0, "scl": 0.1}},
+        "mixup": {"p": 1.0, "domain": "latents"},
+        "optim": {"epochs": 1}, "batch": {"max_utts": 4}, "num_threads": 1, "checkpoint_every_steps": 0,
+    })
+    trainer = Trainer(conf, [str(d), str(bvcc)], [str(d)], tmp_path / "exp", str(t), None)
+    trainer.run()
+    last = trainer.state.history[-1]
+    assert np.isfinite(last["train_total"]) and last["train_scl"] > 0
+
+
+def test_unmixed_pairs_are_labelled_by_the_teacher_or_ignored(parallel):
+    d, bvcc, t = parallel
+    keys = sorted(["utt1", "utt2", "utt3", "utt4", "utt5", "utt6"], key=str.encode)
+    i = keys.index("utt3")
+    by_teacher = MixupTrainingSet([d], MixupConf(p=0.0), t, None, seed=0, labels=True).example(i, 1)
+    assert by_teacher["labels"] is not None and (by_teacher["labels"] != IGNORE).all()  # teacher: q_ref 4.5, q_deg 2
+    ignored = MixupTrainingSet([d], MixupConf(p=0.0, unmixed_labels="ignore"), t, None, seed=0, labels=True)
+    assert ignored.example(i, 1)["labels"] is None
+    assert (ignored.batch([i], 1)["frame_labels"] == IGNORE).all()

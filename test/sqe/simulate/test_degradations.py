@@ -78,7 +78,43 @@ def test_mnru_snr_matches_q():
     assert not apply("mnru", silent, q_db=10.0, seed=1).any()  # speech-correlated: silence stays silent
 
 
+def test_plc_repeats_the_last_received_frame_with_decay():
+    x = noise(4.0, amp=0.1, seed=4)
+    y = apply("plc", x, fer=0.15, nburst=3, decay=0.5, seed=9)
+    lost = tclip_mask(int(np.ceil(x.size / FRAME)), 0.15, 3, 9)
+    frames_x, frames_y = x[: lost.size * FRAME].reshape(-1, FRAME), y[: lost.size * FRAME].reshape(-1, FRAME)
+    assert lost.any() and not lost[0]
+    np.testing.assert_array_equal(frames_y[~lost], frames_x[~lost])
+    for i in np.flatnonzero(lost):
+        run = 1
+        while lost[i - run]:
+            run += 1
+        np.testing.assert_allclose(frames_y[i], frames_x[i - run] * 0.5 ** run, rtol=1e-6)
+
+
+def test_quantisation_has_the_steps_and_error_of_its_bits():
+    x = noise(2.0, amp=0.05, seed=2)
+    for bits in (8, 10):
+        y = apply("quant", x, bits=bits)
+        step = 2.0 / 2 ** bits
+        np.testing.assert_allclose(y / step, np.round(y / step), atol=1e-3)
+        assert np.abs(y - x).max() <= step / 2 + 1e-7
+        # uniform rounding error: power step^2 / 12
+        assert np.mean((y - x).astype(float) ** 2) == pytest.approx(step ** 2 / 12, rel=0.05)
+
+
+def test_hum_has_the_mains_harmonics_only():
+    x = np.zeros(SR * 2, dtype=np.float32) + 1e-3 * noise(2.0, seed=1)
+    y = apply("hum", x, base_hz=60, harmonics=3, snr_db=-20.0, seed=3) - x
+    spectrum = np.abs(np.fft.rfft(y))
+    f = np.fft.rfftfreq(y.size, 1 / SR)
+    peaks = sorted(f[np.argsort(spectrum)[-3:]])
+    assert peaks == [60.0, 120.0, 180.0]
+    assert spectrum[f == 60.0][0] == pytest.approx(3 * spectrum[f == 180.0][0], rel=0.01)  # amplitudes 1/k
+
+
 @pytest.mark.parametrize("token, params", [("wbgn", {"snr_db": 15.0, "seed": 1}),
+                                           ("hum", {"base_hz": 50, "harmonics": 8, "snr_db": 12.0, "seed": 2}),
                                            ("bgn", {"type": "pink", "snr_db": 5.0, "num_talkers": 4, "seed": 2}),
                                            ("bgn", {"type": "brown", "snr_db": 10.0, "num_talkers": 4, "seed": 2})])
 def test_additive_noise_at_exact_snr(token, params):
@@ -109,7 +145,8 @@ def test_colored_noise_slopes():
 
 
 @pytest.mark.parametrize("token, params", [("amrnb", {"mode": 7}), ("gsm", {}), ("g711", {"law": "a"}),
-                                           ("g711", {"law": "u"}), ("mp3", {"kbps": 32}),
+                                           ("g711", {"law": "u"}), ("mp3", {"kbps": 32}), ("opus", {"level": 1.0}),
+                                           ("plc", {"fer": 0.1, "nburst": 2, "decay": 0.7, "seed": 1}),
                                            ("arbfilt", {"min_gain_db": -30.0, "seed": 4}),
                                            ("lpf", {"cutoff_hz": 3000.0})])
 def test_aligned_and_equal_length(token, params, speech):
@@ -126,7 +163,7 @@ def test_amrnb_lag_constant_is_pinned(speech):
 
 
 def test_codec_outputs_differ_from_input(speech):
-    for token, params in (("amrnb", {"mode": 0}), ("gsm", {}), ("g711", {"law": "u"})):
+    for token, params in (("amrnb", {"mode": 0}), ("gsm", {}), ("g711", {"law": "u"}), ("opus", {"level": 0.97})):
         y = apply(token, speech, **params)
         assert 0.0 < np.mean((y - speech) ** 2) < np.mean(speech ** 2)
 
