@@ -48,6 +48,8 @@ class ModelConf:
     encoder: Literal["wav2vec2", "logmel_cnn", "distillmos_cnn"] = "wav2vec2"
     # wav2vec2: name_or_path (hub name or local dir) or config (dict, random init), freeze_feature_encoder,
     # layerdrop (null: the checkpoint's), activation_checkpointing. logmel_cnn: n_mels, channels, layers, kernel.
+    # distillmos_cnn: weights (null: the distillmos wheel's file), precision (bf16/fp32), proj_dim, channels, layers,
+    # kernel, dropout; it peak-normalises each utterance itself (use input_norm: none).
     encoder_conf: dict[str, Any] = field(default_factory=lambda: {"name_or_path": "facebook/wav2vec2-large-robust"})
     input_norm: Literal["standardize", "none"] = "standardize"  # zero mean, unit variance per utterance (code)
     output_norm: Literal["mean_l2", "none"] = "mean_l2"  # X <- X / ||mean_l X|| per utterance (code)

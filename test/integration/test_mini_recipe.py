@@ -70,18 +70,19 @@ def test_stages_end_to_end(recipe):
     cache = recipe / "dump" / "feature_cache"
     assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
 
-    # the log-mel encoder: its own exp/logmel and teacher, the same evaluation sets, one report with both
-    logmel = run(recipe, "--stage", "3", "--encoder", "logmel", "--models", "con1", "--data_conf",
-                 "conf/data_tiny.yaml", "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
+    # the log-mel encoder (its Baseline only, to keep CI short): its own exp/logmel and teacher, the same
+    # evaluation sets (stage 6 finds them up to date), one report with both encoders
+    logmel = run(recipe, "--stage", "3", "--skip_stages", "4", "--encoder", "logmel", "--models", "",
+                 "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
     assert logmel.returncode == 0, logmel.stderr
-    assert "Stage 6" in logmel.stderr and logmel.stderr.count("outputs up to date, nothing rerun") >= 2  # 4 and 6
+    assert re.search(r"Stage 6: outputs up to date, nothing rerun", logmel.stderr)
     assert (recipe / "dump" / "logmel" / "teacher" / "mini_train" / "qdeg.scp").is_file()
-    for model in ("baseline", "con1"):
-        assert (recipe / "exp" / "logmel" / model / "results" / "mini_test_ood_mixup" / "metrics.json").is_file()
+    assert (recipe / "exp" / "logmel" / "baseline" / "results" / "mini_test_ood_mixup" / "metrics.json").is_file()
+    assert not (recipe / "exp" / "logmel" / "con1").exists()
     results = (recipe / "exp" / "RESULTS.md").read_text()
     side = results[results.index("## Encoders side by side"):results.index("## Local degradation detection")]
-    assert "| con1 | DistillMOS CNN | z_scl |" in side and "| con1 | log-mel CNN | z~ |" in side
-    assert "`mini_test_ood_mixup`:" in side
+    assert "| baseline | DistillMOS CNN | z_MOS |" in side and "| baseline | log-mel CNN | z_MOS |" in side
+    assert "| con1 | DistillMOS CNN | z~ |" in side and "`mini_test_ood_mixup`:" in side
 
     shutil.rmtree(recipe / "data" / "local" / "mini_speech" / "test_ood")
     missing = run(recipe, "--stage", "2", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml")
