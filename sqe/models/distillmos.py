@@ -114,12 +114,13 @@ class SpectralCNN(nn.Module):
 class DistillMOSFrontEnd(nn.Module):
     """Peak normalisation, grid alignment, spectrum and frozen CNN for one utterance at a time."""
 
-    def __init__(self, weights: str | None = None, precision: str = "bf16"):
+    def __init__(self, weights: str | None = None, precision: str = "bf16", pretrained: bool = True):
         super().__init__()
         if precision not in ("bf16", "fp32"):
             raise SqeError(f"distillmos_cnn: precision must be bf16 or fp32, got {precision!r}")
         self.cnn = SpectralCNN()
-        self.cnn.load_state_dict(load_cnn_state(locate_weights(weights)))
+        if pretrained:  # else the caller loads a state dict that holds these weights (a checkpoint)
+            self.cnn.load_state_dict(load_cnn_state(locate_weights(weights)))
         self.cnn.requires_grad_(False)
         self.precision = precision
 

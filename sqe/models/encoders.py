@@ -25,6 +25,11 @@ from sqe.utils.errors import SqeError
 class Encoder(nn.Module):
     dim: int
 
+    def architecture(self) -> dict[str, Any]:
+        """What a checkpoint needs besides the state dict to rebuild this encoder with no download or pretrained
+        file (passed back to the constructor as ``architecture``)."""
+        return {}
+
     def features(self, wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Latents ``(B, L, C)`` and the frame mask ``(B, L)``."""
         raise NotImplementedError
@@ -37,7 +42,7 @@ class Encoder(nn.Module):
 class Wav2Vec2Encoder(Encoder):
     def __init__(self, name_or_path: str | None = None, config: dict[str, Any] | None = None,
                  freeze_feature_encoder: bool = True, layerdrop: float | None = None,
-                 activation_checkpointing: bool = False):
+                 activation_checkpointing: bool = False, architecture: dict[str, Any] | None = None):
         super().__init__()
         from transformers import Wav2Vec2Config, Wav2Vec2Model
 
@@ -46,7 +51,9 @@ class Wav2Vec2Encoder(Encoder):
             overrides["layerdrop"] = layerdrop
         if (name_or_path is None) == (config is None):
             raise SqeError("wav2vec2 encoder: give exactly one of name_or_path (hub name or local dir) and config")
-        if config is not None:
+        if architecture is not None:  # a checkpoint's own config: the weights come from its state dict
+            self.model = Wav2Vec2Model(Wav2Vec2Config.from_dict({**architecture["hf_config"], **overrides}))
+        elif config is not None:
             self.model = Wav2Vec2Model(Wav2Vec2Config(**{**config, **overrides}))
         else:
             try:
@@ -69,6 +76,9 @@ class Wav2Vec2Encoder(Encoder):
             else:
                 self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.dim = cfg.hidden_size
+
+    def architecture(self) -> dict[str, Any]:
+        return {"hf_config": self.model.config.to_dict()}
 
     def features(self, wav, lengths):
         padded, _ = F.pad_for_windows(wav, lengths)
@@ -108,7 +118,7 @@ class ConvContextEncoder(Encoder):
 
 class LogMelEncoder(ConvContextEncoder):
     def __init__(self, n_mels: int = 64, channels: int = 256, layers: int = 4, kernel: int = 5,
-                 dropout: float = 0.1):
+                 dropout: float = 0.1, architecture: dict[str, Any] | None = None):
         super().__init__()
         from transformers.audio_utils import mel_filter_bank
 
@@ -134,12 +144,14 @@ class DistillMOSEncoder(ConvContextEncoder):
     cacheable by content: sqe.models.feature_cache)."""
 
     def __init__(self, weights: str | None = None, precision: str = "bf16", proj_dim: int = 256,
-                 channels: int = 256, layers: int = 4, kernel: int = 5, dropout: float = 0.1):
+                 channels: int = 256, layers: int = 4, kernel: int = 5, dropout: float = 0.1,
+                 architecture: dict[str, Any] | None = None):
         super().__init__()
         from sqe.models.distillmos import DIM, FRONTEND_TAG, DistillMOSFrontEnd
         from sqe.models.feature_cache import FeatureCache
 
-        self.frontend = DistillMOSFrontEnd(weights, precision)
+        # from a checkpoint (architecture given) the frozen weights come with its state dict: no wheel needed
+        self.frontend = DistillMOSFrontEnd(weights, precision, pretrained=architecture is None)
         self.cache = FeatureCache.from_env(f"{FRONTEND_TAG}-{precision}")
         self.proj = nn.Linear(DIM, proj_dim)
         self.proj_norm = nn.LayerNorm(proj_dim)
@@ -167,9 +179,13 @@ ENCODERS: dict[str, type[Encoder]] = {"wav2vec2": Wav2Vec2Encoder, "logmel_cnn":
                                       "distillmos_cnn": DistillMOSEncoder}
 
 
-def build_encoder(name: str, conf: dict[str, Any]) -> Encoder:
+def build_encoder(name: str, conf: dict[str, Any], architecture: dict[str, Any] | None = None) -> Encoder:
+    """The encoder of a config; with ``architecture`` (from a checkpoint) its weights are left to the checkpoint's
+    state dict, so nothing is downloaded or read from a pretrained file."""
     if name not in ENCODERS:
         raise SqeError(f"unknown encoder '{name}' (known: {', '.join(ENCODERS)})")
+    if architecture is not None:
+        conf = {**conf, "architecture": architecture}
     try:
         return ENCODERS[name](**conf)
     except TypeError as err:

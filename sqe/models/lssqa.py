@@ -83,10 +83,12 @@ class Output:
 
 
 class LSSQAModel(nn.Module):
-    def __init__(self, conf: ModelConf):
+    def __init__(self, conf: ModelConf, encoder_architecture: dict[str, Any] | None = None):
+        """``encoder_architecture`` (a checkpoint's): build the encoder without pretrained weights, which the
+        checkpoint's state dict then provides."""
         super().__init__()
         self.conf = conf
-        self.encoder = build_encoder(conf.encoder, dict(conf.encoder_conf))
+        self.encoder = build_encoder(conf.encoder, dict(conf.encoder_conf), encoder_architecture)
         channels = [*conf.hidden, conf.d_z]
         self.mos = MOSHead(self.encoder.dim, channels, conf.kernels, conf.negative_slope)
         self.scl = None
