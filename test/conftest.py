@@ -90,3 +90,11 @@ def teacher_arks(d: Path, out: Path, q_ref: float = 4.5, q_deg: float = 2.0, ski
     write_arrays(out, "qdeg", {u: np.full(n[u], q_deg, np.float32) for u in dd.utts if u not in skip})
     (out / "vad").mkdir()
     (out / "vad" / "vad_segments").write_text("".join(f"{u}-000 {u} 0.000 {n[u] * 0.02:.3f}\n" for u in dd.utts))
+
+
+@pytest.fixture(scope="session")
+def tiny_package(tmp_path_factory) -> Path:
+    """A tiny contrastive model trained on generated audio (about 25 s on 2 cores) and packed; read-only."""
+    from model_factories import tiny_package as make
+
+    return make(tmp_path_factory.mktemp("tiny_package"))

@@ -11,7 +11,7 @@
 #   SQE_TORCH    torch requirement to install when no torch >= 2.11 is present, e.g. "torch==2.11.0" or
 #                "torch --index-url https://download.pytorch.org/whl/cu128". Default: the local CPU build
 #                (torch==2.13.0) where this machine has one, else PyPI's default torch (a CUDA build, several GB).
-#   SQE_EXTRAS   extras to install (default: all = eval,data,test,distillmos). "distillmos" is the DistillMOS
+#   SQE_EXTRAS   extras to install (default: all = eval,data,search,test,distillmos). "distillmos" is the DistillMOS
 #                wheel (MIT code and weights: the pretrained encoder of egs/mini), installed with --no-deps
 #                because its declared dependencies pull torchaudio; with "test", also xls-r-sqa (--no-deps),
 #                which the tests need to import the package and compare its CNN with sqe's.

@@ -32,6 +32,8 @@ Stages:
   8  inference and enrollment (LibriTTS dev-clean) of the egs/nisqa models -> exp/<model>/{infer,enroll}
   9  scoring -> exp/<model>/results/libriaug_test_clean_mixup/metrics.json
  10  report (Tables 3, 5, 6) -> exp/RESULTS.md
+ 11  model packages of the contrastive models (con*), thresholds and prototypes from LibriAugmented dev-clean,
+     enrollment LibriTTS -> exp/<model>/package/<model>.sqe[.zip]
 EOF
 )
 . utils/parse_options.sh
@@ -151,6 +153,22 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
   require 9 exp/baseline/results/libriaug_test_clean_mixup/metrics.json
   run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp \
     --sets libriaug_test_clean_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+fi
+
+packed_models=()  # the contrastive models: they type degradations by their embeddings
+for model in ${models}; do
+  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
+done
+
+if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> exp/<model>/package"; then
+  for model in "${packed_models[@]}"; do
+    require 9 "exp/${model}/results/libriaug_test_clean_mixup/metrics.json"
+    run_stage "${train_cmd}" "exp/${model}/package/log/pack_model.log" sqe.bin.pack_model --exp "exp/${model}" \
+      --checkpoint "${model_dir}/${model}/checkpoints/best.pt" \
+      --valid_infer "exp/${model}/infer/libriaug_dev_clean_mixup" --valid_data data/libriaug_dev_clean_mixup \
+      --enroll "exp/${model}/enroll/libritts_dev_clean" --results libriaug_test_clean_mixup --zip true \
+      --out "exp/${model}/package/${model}.sqe" "${extra[@]}"
+  done
 fi
 
 log "finished (${SECONDS}s)"

@@ -37,6 +37,8 @@ Stages:
   8  inference (frame MOS, embeddings) and clean enrollments -> exp[/logmel]/<model>/{infer,enroll}
   9  scoring: detection, verification, retrieval, clustering -> exp[/logmel]/<model>/results/<set>/metrics.json
  10  report: the paper's Tables 2-6 and Figures 2-3, encoders side by side -> exp/RESULTS.md, exp/report/
+ 11  model packages of the contrastive models (con*) -> exp[/logmel]/<model>/package/<model>.sqe[.zip]
+ 12  analysis of the test files with the first package -> exp[/logmel]/<model>/analysis/mini_test_mixup
 EOF
 )
 . utils/parse_options.sh
@@ -178,6 +180,33 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
   if [ -f exp/logmel/baseline/results/mini_test_mixup/metrics.json ]; then compare=(--compare "log-mel CNN=exp/logmel"); fi
   run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp --label "DistillMOS CNN" \
     "${compare[@]}" --sets "${test_sets[@]}" --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+fi
+
+packed_models=()  # the contrastive models: they type degradations by their embeddings
+for model in ${models}; do
+  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
+done
+
+if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> ${exp_dir}/<model>/package"; then
+  for model in "${packed_models[@]}"; do
+    require 9 "${exp_dir}/${model}/results/mini_test_mixup/metrics.json"
+    run_stage "${train_cmd}" "${exp_dir}/${model}/package/log/pack_model.log" sqe.bin.pack_model \
+      --exp "${exp_dir}/${model}" --valid_infer "${exp_dir}/${model}/infer/mini_val_mixup" \
+      --valid_data data/mini_val_mixup --enroll "${exp_dir}/${model}/enroll/mini_val_ref" \
+      --results "${test_sets[@]}" --zip true --out "${exp_dir}/${model}/package/${model}.sqe" "${extra[@]}"
+  done
+fi
+
+if stage_on 12 "analysis of data/mini_test_mixup with ${packed_models[0]:-no package} -> ${exp_dir}/<model>/analysis"; then
+  if [ "${#packed_models[@]}" -gt 0 ]; then
+    model=${packed_models[0]}
+    require 11 "${exp_dir}/${model}/package/${model}.sqe/package.json"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/analysis/mini_test_mixup/log/analyze.log" \
+      sqe.bin.analyze --model "${exp_dir}/${model}/package/${model}.sqe" --data data/mini_test_mixup \
+      --png_limit 8 --threads "${nj}" --out "${exp_dir}/${model}/analysis/mini_test_mixup" "${extra[@]}"
+  else
+    log "no contrastive model (con*) in --models \"${models}\": no package to analyse with"
+  fi
 fi
 
 log "finished (${SECONDS}s)"

@@ -35,6 +35,7 @@ Stages:
   8  inference and enrollment (NISQA_VAL_SIM references) -> exp/<model>/{infer,enroll}
   9  scoring -> exp/<model>/results/nisqa_test_sim_mixup/metrics.json
  10  report (Tables 2, 4, 6; Figures 2, 3) -> exp/RESULTS.md
+ 11  model packages of the contrastive models (con*) -> exp/<model>/package/<model>.sqe[.zip]
 EOF
 )
 . utils/parse_options.sh
@@ -153,6 +154,21 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
   require 9 exp/baseline/results/nisqa_test_sim_mixup/metrics.json
   run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp \
     --sets nisqa_test_sim_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+fi
+
+packed_models=()  # the contrastive models: they type degradations by their embeddings
+for model in ${models}; do
+  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
+done
+
+if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> exp/<model>/package"; then
+  for model in "${packed_models[@]}"; do
+    require 9 "exp/${model}/results/nisqa_test_sim_mixup/metrics.json"
+    run_stage "${train_cmd}" "exp/${model}/package/log/pack_model.log" sqe.bin.pack_model --exp "exp/${model}" \
+      --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
+      --enroll "exp/${model}/enroll/nisqa_val_sim_ref" --results nisqa_test_sim_mixup --zip true \
+      --out "exp/${model}/package/${model}.sqe" "${extra[@]}"
+  done
 fi
 
 log "finished (${SECONDS}s)"

@@ -123,6 +123,7 @@ class DistillMOSFrontEnd(nn.Module):
             self.cnn.load_state_dict(load_cnn_state(locate_weights(weights)))
         self.cnn.requires_grad_(False)
         self.precision = precision
+        self.fixed_peak: float | None = None  # set: normalise by this peak (of the whole signal) instead
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -130,7 +131,7 @@ class DistillMOSFrontEnd(nn.Module):
         frames = F.num_frames(x.numel())
         total = F.HOP * (frames + 1)
         x = x.float()
-        x = x / (x.abs().max() + 1e-8)
+        x = x / ((x.abs().max() if self.fixed_peak is None else self.fixed_peak) + 1e-8)
         padded = Fn.pad(x, (PREFIX, total - PREFIX - x.numel()))[None]
         spec = compressed_spectrum(padded)
         with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):

@@ -13,6 +13,7 @@ turns latents into the contextual frame embeddings X.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import torch
@@ -37,6 +38,11 @@ class Encoder(nn.Module):
     def contextualize(self, latents: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Contextual embeddings X ``(B, L, D)`` (padding positions are zeroed)."""
         raise NotImplementedError
+
+    def whole_signal_level(self, wav: torch.Tensor) -> contextlib.AbstractContextManager:
+        """While active, ``features`` of pieces of the 1-D signal ``wav`` use the level statistic of the whole
+        signal instead of the piece's own (windowed analysis of long files); encoders without one: no-op."""
+        return contextlib.nullcontext()
 
 
 class Wav2Vec2Encoder(Encoder):
@@ -163,16 +169,26 @@ class DistillMOSEncoder(ConvContextEncoder):
         out = wav.new_zeros(wav.shape[0], mask.shape[1], self.proj.in_features)
         for b, n in enumerate(lengths.tolist()):
             samples = wav[b, :n]
-            key = self.cache.key_of(samples)
-            feats = self.cache.get(key)
+            key = self.cache.key_of(samples) if self.cache is not None else None
+            feats = self.cache.get(key) if key is not None else None
             if feats is None:
                 feats = self.frontend(samples).cpu()
-                self.cache.put(key, feats)
+                if key is not None:
+                    self.cache.put(key, feats)
             out[b, : feats.shape[0]] = feats.to(out.device, out.dtype)
         return out, mask
 
     def project(self, latents):
         return self.proj_norm(self.proj(latents))
+
+    @contextlib.contextmanager
+    def whole_signal_level(self, wav):
+        cache, self.cache = self.cache, None  # features of pieces are not worth caching
+        self.frontend.fixed_peak = float(wav.abs().max())
+        try:
+            yield
+        finally:
+            self.cache, self.frontend.fixed_peak = cache, None
 
 
 ENCODERS: dict[str, type[Encoder]] = {"wav2vec2": Wav2Vec2Encoder, "logmel_cnn": LogMelEncoder,

@@ -1,6 +1,7 @@
 """egs/mini/run.sh as a user runs it, in an isolated copy of the recipe (the tiny corpus config)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -67,6 +68,19 @@ def test_stages_end_to_end(recipe):
     figures = sorted(p.name for p in (recipe / "exp" / "report" / "figures").glob("*.png"))
     assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png"]
     assert "Encoders side by side" not in results
+
+    packed = run(recipe, "--stage", "11", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
+    assert packed.returncode == 0, packed.stderr
+    package = recipe / "exp" / "con1" / "package" / "con1.sqe"
+    assert (package / "package.json").is_file() and package.with_name("con1.sqe.zip").is_file()
+    assert "| mini_test_ood_mixup | z~ |" in (package / "MODEL_CARD.md").read_text()
+    analysis = recipe / "exp" / "con1" / "analysis" / "mini_test_mixup"
+    summary = json.loads((analysis / "summary.json").read_text())
+    n_test = len((recipe / "data" / "mini_test_mixup" / "wav.scp").read_text().splitlines())
+    assert summary["failed"] == 0 and len(summary["files"]) == n_test
+    assert len(list((analysis / "plots").glob("*.png"))) == min(8, n_test)
+    assert len(list((analysis / "files").glob("*.json"))) == n_test
+
     cache = recipe / "dump" / "feature_cache"
     assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
 

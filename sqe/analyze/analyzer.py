@@ -1,0 +1,147 @@
+"""The Python API of the analysis: load a model package once, analyse signals in a loop.
+
+    >>> from sqe.analyze import Analyzer                                   # doctest: +SKIP
+    >>> analyzer = Analyzer.from_package("exp/con1/package/con1.sqe")      # doctest: +SKIP
+    >>> result = analyzer.analyze(wav, sample_rate=48000, name="take1")    # doctest: +SKIP
+    >>> [(r.onset, r.offset, r.type) for r in result.regions]             # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from sqe.analyze.regions import FRAME_S, Region, energy_speech, find_regions, frame_levels, region_vector, rvad_speech
+from sqe.audio.resample import resample
+from sqe.eval.evaluate import cosine_scores
+from sqe.infer.windowed import WindowConf, frame_outputs
+from sqe.package.load import ModelPackage, load_package
+from sqe.utils.errors import SqeError
+
+
+@dataclass
+class AnalyzeConf:
+    window: WindowConf = field(default_factory=WindowConf)  # long files: encoder windows on one 50 Hz grid
+    channel: str = "mix"  # multi-channel input: 'mix' (average) or a channel index ('0', '1', ...)
+    level_dbfs: float | None = None  # scale each file's speech to this RMS level (dBFS) before the model; the
+    # original level is reported either way. sqe's encoders normalise the level themselves (standardised input,
+    # DistillMOS peak), so this matters only for models with input_norm: none on a level-sensitive encoder.
+    min_duration_s: float = 0.5  # shorter inputs fail with 'too short'
+    speech: Literal["energy", "rvad", "none"] = "energy"  # how silence/non-speech frames are flagged (not scored)
+    speech_floor_db: float = 40.0  # energy: frames this far below the file's loud frames are silence
+    detector: Literal["embedding", "mos"] = "embedding"  # 1 - cos(enrollment, frame) or -MOS
+    threshold: float | None = None  # null: the package's validation-tuned threshold of the detector
+    merge_gap_s: float = 0.1  # degraded runs closer than this are one region
+    min_region_s: float = 0.1  # shorter regions are dropped
+    top_k: int = 3  # nearest degradation types listed per region
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast (auto: on GPU)
+
+    def __post_init__(self) -> None:
+        if self.channel != "mix" and not self.channel.isdigit():
+            raise ValueError(f"channel must be 'mix' or a channel index, got {self.channel!r}")
+        if self.min_duration_s < 0 or self.merge_gap_s < 0 or self.min_region_s < 0:
+            raise ValueError("min_duration_s, merge_gap_s and min_region_s must not be negative")
+        if self.top_k < 1:
+            raise ValueError("top_k must be at least 1")
+
+
+@dataclass
+class FileAnalysis:
+    name: str
+    duration_s: float
+    level_dbfs: float  # RMS level of the speech frames of the input as given (before any normalisation)
+    gain_db: float  # applied by level normalisation (0 without)
+    mos: float  # utterance MOS: mean frame MOS (the model's own utterance score)
+    mos_speech: float  # mean frame MOS over speech frames
+    threshold: float
+    regions: list[Region]
+    q: np.ndarray  # (L,) frame MOS
+    score: np.ndarray  # (L,) detection score, higher = more degraded
+    speech: np.ndarray  # (L,) bool: speech frames (the others are flagged, never part of a region)
+    embedding: np.ndarray | None = None  # (L, D) frame embeddings (kept only if asked)
+    info: dict[str, Any] = field(default_factory=dict)  # source sample rate, channels, resampling
+
+    @property
+    def degraded_s(self) -> float:
+        return float(sum(r.offset - r.onset for r in self.regions))
+
+
+class Analyzer:
+    def __init__(self, package: ModelPackage, conf: AnalyzeConf | None = None):
+        self.package = package
+        self.conf = conf or AnalyzeConf()
+        self.device = torch.device("cuda" if self.conf.device == "cuda" or (
+            self.conf.device == "auto" and torch.cuda.is_available()) else "cpu")
+        self.model = package.model.to(self.device).eval()
+        self.autocast = self.conf.precision == "bf16" or (self.conf.precision == "auto" and self.device.type == "cuda")
+        key = package.embedding if self.conf.detector == "embedding" else "mos"
+        if self.conf.threshold is not None:
+            self.threshold = float(self.conf.threshold)
+        elif key in package.info["thresholds"]:
+            self.threshold = float(package.info["thresholds"][key]["threshold"])
+        else:
+            raise SqeError(f"{package.path}: no validation threshold for the {key} detector; give --threshold")
+
+    @classmethod
+    def from_package(cls, path: str | Path, conf: AnalyzeConf | None = None) -> "Analyzer":
+        return cls(load_package(path), conf)
+
+    def _speech(self, wav: np.ndarray) -> np.ndarray:
+        if self.conf.speech == "rvad":
+            return rvad_speech(wav)
+        if self.conf.speech == "energy":
+            return energy_speech(wav, self.conf.speech_floor_db)
+        return np.ones(-(-wav.size // 320), dtype=bool)
+
+    def analyze(self, wav: np.ndarray, sample_rate: int = 16000, name: str = "input",
+                keep_embedding: bool = False) -> FileAnalysis:
+        """One mono signal (any rate; resampled to 16 kHz). Raises ValueError for empty, non-finite or too
+        short input."""
+        wav = np.asarray(wav, dtype=np.float32)
+        if wav.ndim != 1:
+            raise ValueError(f"expected a 1-D mono signal, got shape {wav.shape}")
+        if wav.size == 0:
+            raise ValueError("empty audio (0 samples)")
+        if not np.isfinite(wav).all():
+            raise ValueError(f"NaN/Inf sample(s), first at sample {int(np.argmax(~np.isfinite(wav)))}")
+        if sample_rate != 16000:
+            wav = resample(wav, sample_rate, 16000)
+        duration = wav.size / 16000
+        if duration < self.conf.min_duration_s:
+            raise ValueError(f"too short: {duration:.3f} s (min_duration_s {self.conf.min_duration_s} s)")
+        speech = self._speech(wav)
+        levels = frame_levels(wav)
+        active = levels[speech] if speech.any() else levels
+        level = float(10 * np.log10(np.mean(10 ** (active.astype(np.float64) / 10)) + 1e-20))
+        gain = 0.0
+        if self.conf.level_dbfs is not None and level > -100:
+            gain = self.conf.level_dbfs - level
+            wav = wav * np.float32(10 ** (gain / 20))
+        emb_name = self.package.embedding
+        out = frame_outputs(self.model, wav, self.conf.window, self.device, (emb_name,), self.autocast)
+        q, z = out["q"], out[emb_name]
+        n = min(q.size, speech.size)
+        q, z, speech = q[:n], z[:n], speech[:n]
+        if self.conf.detector == "embedding":
+            score = cosine_scores({name: z}, self.package.enrollment[emb_name])[name]
+        else:
+            score = -q
+        spans = find_regions(score, q, speech, self.threshold, int(round(self.conf.merge_gap_s / FRAME_S)),
+                             max(1, int(round(self.conf.min_region_s / FRAME_S))))
+        regions = [self._region(score, q, z, a, b) for a, b in spans]
+        return FileAnalysis(
+            name=name, duration_s=duration, level_dbfs=level, gain_db=gain, mos=float(q.mean()),
+            mos_speech=float(q[speech].mean()) if speech.any() else float("nan"), threshold=self.threshold,
+            regions=regions, q=q, score=score, speech=speech, embedding=z if keep_embedding else None)
+
+    def _region(self, score: np.ndarray, q: np.ndarray, z: np.ndarray, a: int, b: int) -> Region:
+        nearest = self.package.nearest_types(region_vector(z, a, b), self.conf.top_k)
+        best, sim = nearest[0]
+        open_set = self.package.open_set_similarity
+        kind = best if open_set is None or sim >= open_set else "unknown"
+        return Region(onset=round(a * FRAME_S, 2), offset=round(b * FRAME_S, 2), score=float(score[a:b].mean()),
+                      mos=float(q[a:b].mean()), type=kind, similarity=sim, nearest=nearest)

@@ -1,0 +1,161 @@
+"""What ``sqe.bin.analyze`` reads: the list of inputs (files, a folder, a data dir or a list file) and each one as
+16 kHz mono float32 under a channel policy, streamed in blocks so that a long file never exists in float64 or at
+its original rate and channel count in memory."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sqe.audio.io import AudioError, check_audio, entry_kind, read_entry
+from sqe.audio.resample import resample
+from sqe.utils.errors import SqeError
+
+TARGET_SR = 16000
+BLOCK = 1 << 18  # frames read at a time from a long file
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str  # unique, file-name safe: names the per-file outputs
+    entry: str  # a path, or any wav.scp entry (pipe, ark) for data dirs
+    start: float | None = None  # segments of a data dir
+    end: float | None = None
+
+
+@dataclass
+class Signal:
+    wav: np.ndarray  # 16 kHz mono float32
+    sample_rate: int  # of the source
+    channels: int  # of the source
+    resampled: bool
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._+=-]", "_", name) or "_"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        k = seen.get(n, 0)
+        seen[n] = k + 1
+        out.append(n if k == 0 else f"{n}.{k}")
+    return out
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` that soundfile can read by its extension, in sorted order."""
+    import soundfile as sf
+
+    exts = {f".{e.lower()}" for e in sf.available_formats()} | {".opus", ".oga"}
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts)
+
+
+def collect_inputs(paths: list[Path], data: Path | None = None, list_file: Path | None = None) -> list[Input]:
+    """Inputs from FILE/DIR arguments, a Kaldi data dir (wav.scp, segments) or a list file (``path`` or
+    ``name path`` per line). Names are the file stems (relative paths inside a folder), made unique."""
+    names: list[str] = []
+    items: list[tuple[str, str | None, float | None]] = []
+    for p in paths:
+        if p.is_dir():
+            files = audio_files(p)
+            if not files:
+                raise SqeError(f"{p}: no audio files in this folder")
+            for f in files:
+                names.append(_safe(str(f.relative_to(p).with_suffix("")).replace("/", "__")))
+                items.append((str(f), None, None))
+        else:  # missing files are reported per file, like unreadable ones
+            names.append(_safe(p.stem))
+            items.append((str(p), None, None))
+    if data is not None:
+        from sqe.data.datadir import DataDir
+
+        dd = DataDir.load(data)
+        for utt in dd.utts:
+            entry, start, end = dd.audio_entry(utt, "wav.scp")
+            names.append(_safe(utt))
+            items.append((entry, start, end))
+    if list_file is not None:
+        if not list_file.is_file():
+            raise SqeError(f"--list {list_file}: no such file")
+        for lineno, line in enumerate(list_file.read_text().splitlines(), 1):
+            fields = line.split(maxsplit=1)
+            if not fields or line.lstrip().startswith("#"):
+                continue
+            if len(fields) == 2 and not Path(line.strip()).exists():
+                names.append(_safe(fields[0]))
+                items.append((fields[1].strip(), None, None))
+            else:
+                names.append(_safe(Path(line.strip()).stem))
+                items.append((line.strip(), None, None))
+            if not items[-1][0]:
+                raise SqeError(f"{list_file}:{lineno}: no path")
+    return [Input(n, e, s, t) for n, (e, s, t) in zip(_unique(names), items)]
+
+
+def _pick(block: np.ndarray, channel: str, where: str) -> np.ndarray:
+    if channel == "mix":
+        return block.mean(axis=1)
+    index = int(channel)
+    if index >= block.shape[1]:
+        raise AudioError(f"{where}: channel {index} asked for, the file has {block.shape[1]}")
+    return block[:, index]
+
+
+def _stream_file(path: str, channel: str) -> Signal:
+    import soundfile as sf
+    import soxr
+
+    try:
+        f = sf.SoundFile(path)
+    except Exception as err:  # soundfile raises LibsndfileError, RuntimeError, TypeError for bad files
+        raise AudioError(f"{path}: cannot read audio: {err}") from None
+    with f:
+        sr, channels = f.samplerate, f.channels
+        stream = soxr.ResampleStream(sr, TARGET_SR, 1, dtype="float32", quality="HQ") if sr != TARGET_SR else None
+        parts, consumed = [], 0
+        while True:
+            try:
+                block = f.read(BLOCK, dtype="float32", always_2d=True)
+            except Exception as err:
+                raise AudioError(f"{path}: cannot read audio after sample {consumed}: {err}") from None
+            last = block.shape[0] < BLOCK
+            mono = _pick(block, channel, path) if block.size else np.zeros(0, np.float32)
+            bad = ~np.isfinite(mono)
+            if bad.any():
+                raise AudioError(f"{path}: NaN/Inf sample(s), first at sample {consumed + int(np.argmax(bad))}")
+            consumed += block.shape[0]
+            parts.append(stream.resample_chunk(mono, last=last) if stream is not None else mono.copy())
+            if last:
+                break
+    if consumed == 0:
+        raise AudioError(f"{path}: empty audio (0 samples)")
+    wav = np.concatenate(parts).astype(np.float32, copy=False)
+    want = int(consumed * TARGET_SR / sr + 0.5)
+    wav = wav[:want] if wav.size >= want else np.pad(wav, (0, want - wav.size))
+    return Signal(wav, sr, channels, sr != TARGET_SR)
+
+
+def read_signal(item: Input, channel: str = "mix") -> Signal:
+    """The input as 16 kHz mono; AudioError (one line: file and reason) when it is unreadable, empty or not
+    finite."""
+    if item.start is None and item.end is None and entry_kind(item.entry) == "path":
+        if not Path(item.entry).is_file():
+            raise AudioError(f"{item.entry}: file not found")
+        return _stream_file(item.entry, channel)
+    x, sr = read_entry(item.entry, item.name)
+    if x.shape[0] == 0:
+        raise AudioError(f"{item.entry}: empty audio (0 samples)")
+    channels = x.shape[1]
+    x = check_audio(_pick(x, channel, item.entry)[:, None], item.name, item.entry)
+    if item.start is not None or item.end is not None:
+        a = int(round((item.start or 0.0) * sr))
+        b = x.size if item.end is None else int(round(item.end * sr))
+        x = x[a:b]
+        if x.size == 0:
+            raise AudioError(f"{item.entry}: segment {item.start}-{item.end} s is empty")
+    return Signal(resample(x, sr, TARGET_SR), sr, channels, sr != TARGET_SR)

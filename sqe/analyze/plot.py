@@ -1,0 +1,70 @@
+"""One PNG per analysed file: the spectrogram with the degraded regions shaded and labelled with their type, and
+below it the frame MOS and the detection score with the threshold (non-speech frames greyed)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sqe.analyze.analyzer import FileAnalysis
+from sqe.analyze.regions import FRAME_S
+from sqe.utils.atomic import atomic_path
+
+MAX_COLUMNS = 3000  # spectrogram columns drawn, whatever the length (a long file is subsampled in time)
+
+
+def spectrogram(wav: np.ndarray, n_fft: int = 512) -> tuple[np.ndarray, float]:
+    """Log power (dB) of at most MAX_COLUMNS Hann-windowed frames, and the seconds between columns."""
+    hop = max(160, -(-wav.size // MAX_COLUMNS))
+    count = max(1, (wav.size - n_fft) // hop + 1) if wav.size >= n_fft else 1
+    padded = wav if wav.size >= n_fft else np.pad(wav, (0, n_fft - wav.size))
+    idx = np.arange(count)[:, None] * hop + np.arange(n_fft)[None, :]
+    frames = padded[idx] * np.hanning(n_fft).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    return 10 * np.log10(power.T + 1e-10), hop / 16000
+
+
+def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    spec, col_s = spectrogram(wav)
+    t = np.arange(result.q.size) * FRAME_S + FRAME_S / 2
+    width = min(24.0, 6.0 + result.duration_s / 4)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(width, 6), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    top = np.percentile(spec, 99.5)
+    ax1.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=top - 80, vmax=top,
+               extent=(0, spec.shape[1] * col_s, 0, 8000))
+    for r in result.regions:
+        ax1.axvspan(r.onset, r.offset, color="cyan", alpha=0.25)
+        ax1.text((r.onset + r.offset) / 2, 7600, f"{r.type}\n{r.similarity:.2f}", ha="center", va="top",
+                 fontsize=8, color="white", bbox={"facecolor": "black", "alpha": 0.5, "pad": 1, "lw": 0})
+    ax1.set_ylabel("Hz")
+    ax1.set_xlim(0, result.duration_s)
+    ax1.set_title(f"{result.name}: MOS {result.mos:.2f}, {len(result.regions)} degraded region(s)")
+    ax2.plot(t, result.q, color="tab:blue", lw=1, label="frame MOS")
+    ax2.set_ylabel("MOS")
+    ax2.set_ylim(0.8, 5.2)
+    ax3 = ax2.twinx()
+    label = "1 - cos(enrollment, frame)" if detector == "embedding" else "-MOS"
+    ax3.plot(t, result.score, color="tab:red", lw=1, label=label)
+    ax3.axhline(result.threshold, color="tab:red", ls="--", lw=1, label="threshold")
+    ax3.set_ylabel("detection score")
+    silent = ~result.speech
+    for a, b in _spans(silent):
+        ax2.axvspan(a * FRAME_S, b * FRAME_S, color="0.85", zorder=0)
+    ax2.set_xlabel("time (s)")
+    lines = ax2.get_lines() + ax3.get_lines()
+    ax2.legend(lines, [ln.get_label() for ln in lines], loc="lower left", fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)
+
+
+def _spans(mask: np.ndarray) -> list[tuple[int, int]]:
+    from sqe.analyze.regions import runs
+
+    return runs(mask)

@@ -1,0 +1,71 @@
+"""A whole analysis run: every input in turn, a failed input reported with its reason while the rest go on,
+finished files kept when an interrupted run is resumed."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqe.analyze.analyzer import Analyzer
+from sqe.analyze.inputs import Input, read_signal
+from sqe.analyze.writers import (failed_row, region_lines, summary_row, write_file_outputs, write_summary)
+from sqe.audio.io import AudioError
+from sqe.utils.log import get_logger
+from sqe.utils.progress import progress
+
+log = get_logger(__name__)
+
+
+def _resumed(out: Path, item: Input) -> tuple[dict[str, Any], list[str]] | None:
+    path = out / "files" / f"{item.name}.json"
+    if not path.is_file():
+        return None
+    done = json.loads(path.read_text())
+    if done.get("source") != item.entry:
+        return None
+    row = {k: done.get(k) for k in ("file", "status", "reason", "source", "duration_s", "sample_rate", "channels",
+                                    "level_dbfs", "gain_db", "mos", "mos_speech", "speech_s", "degraded_s",
+                                    "main_type")}
+    row["regions"] = len(done["regions"])
+    lines = ["\t".join([item.name, f"{r['onset']:.2f}", f"{r['offset']:.2f}", f"{r['score']:.4f}", f"{r['mos']:.3f}",
+                        r["type"], f"{r['similarity']:.4f}",
+                        ",".join(f"{n['type']}:{n['similarity']:.3f}" for n in r["nearest"])])
+             for r in done["regions"]]
+    return row, lines
+
+
+def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool = True,
+                   png_limit: int | None = None, resume: bool = False) -> list[dict[str, Any]]:
+    """Analyse ``inputs`` into ``out`` (figures of the first ``png_limit`` analysed files, all if None); returns
+    the summary rows (status 'ok' or 'failed')."""
+    from sqe.analyze.plot import plot_file
+
+    rows, regions = [], []
+    package = str(analyzer.package.path)
+    for item in progress(inputs, desc="analyze", unit="file"):
+        previous = _resumed(out, item) if resume else None
+        if previous is not None:
+            rows.append(previous[0])
+            regions += previous[1]
+            continue
+        try:
+            signal = read_signal(item, analyzer.conf.channel)
+            result = analyzer.analyze(signal.wav, 16000, item.name)
+        except (AudioError, ValueError) as err:
+            reason = str(err).replace("\n", " ")
+            log.warning("%s: failed: %s", item.name, reason)
+            rows.append(failed_row(item.name, item.entry, reason))
+            continue
+        if signal.resampled:
+            log.info("%s: resampled %d Hz -> 16000 Hz", item.name, signal.sample_rate)
+        result.info.update(sample_rate=signal.sample_rate, channels=signal.channels, resampled=signal.resampled)
+        write_file_outputs(out, result, item.entry, package)
+        if png and (png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit):
+            plot_file(out / "plots" / f"{item.name}.png", signal.wav, result, analyzer.conf.detector)
+        rows.append(summary_row(result, item.entry))
+        regions += region_lines(result)
+    settings = {"package": package, "detector": analyzer.conf.detector, "threshold": analyzer.threshold,
+                "embedding": analyzer.package.embedding, "conf": asdict(analyzer.conf)}
+    write_summary(out, rows, regions, settings)
+    return rows

@@ -1,0 +1,78 @@
+"""Analyse any audio with a packaged model (sqe.bin.pack_model): where speech is degraded, by what, and its MOS
+over time.
+
+Inputs: audio files and folders (every file soundfile reads, any sample rate, resampled to 16 kHz), a Kaldi
+data dir (--data) or a list file (--list: "path" or "name path" per line). Long files run in windows on one
+50 Hz grid with bounded memory. Per input: OUT/files/NAME.json (regions, utterance and frame MOS, detection
+scores, speech flags), OUT/labels/NAME.txt (Audacity labels), OUT/scores/NAME.tsv (sed_scores_eval table) and
+OUT/plots/NAME.png; for the run OUT/regions.tsv, OUT/summary.{tsv,json,md}. An input that cannot be analysed
+(unreadable, empty, NaN, too short) is reported in the summary with the reason, the others go on, and the exit
+status is 1.
+
+Usage:
+    python -m sqe.bin.analyze --model exp/con1/package/con1.sqe recordings/ --out exp/con1/analysis/recordings
+    python -m sqe.bin.analyze --model con1.sqe.zip --data data/mini_test --png false --out OUT
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from sqe.analyze.analyzer import AnalyzeConf
+from sqe.utils.cli import Stage, StageContext, run_main
+
+
+@dataclass
+class AnalyzeStageConf(AnalyzeConf):
+    png: bool = True  # one figure per file
+    png_limit: int | None = None  # figures for at most this many files (the first ones; null: all)
+    threads: int = 0  # torch CPU threads (0: torch's default)
+
+
+STAGE = Stage("analyze", __doc__, AnalyzeStageConf)
+STAGE.add_argument("--model", type=Path, required=True, help="model package (directory or .zip)")
+STAGE.add_argument("inputs", type=Path, nargs="*", default=[], metavar="FILE|DIR", help="audio files or folders")
+STAGE.add_argument("--data", type=Path, help="a Kaldi data dir (wav.scp, optional segments)")
+STAGE.add_argument("--list", dest="list_file", type=Path, help="a file of inputs: 'path' or 'name path' per line")
+
+
+def _check(ctx: StageContext) -> None:
+    from sqe.analyze.inputs import collect_inputs
+    from sqe.utils.errors import SqeError
+
+    a = ctx.args
+    if not a.inputs and a.data is None and a.list_file is None:
+        raise SqeError("nothing to analyse: give FILE/DIR arguments, --data or --list")
+    ctx.inputs = collect_inputs(a.inputs, a.data, a.list_file)
+    if not ctx.inputs:
+        raise SqeError("no inputs found")
+
+
+def _run(ctx: StageContext) -> int:
+    import torch
+
+    from sqe.analyze.analyzer import Analyzer
+    from sqe.analyze.run import analyze_inputs
+
+    if ctx.conf.threads > 0:
+        torch.set_num_threads(ctx.conf.threads)
+    analyzer = Analyzer.from_package(ctx.args.model, ctx.conf)
+    rows = analyze_inputs(analyzer, ctx.inputs, ctx.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
+                          resume=ctx.resume)
+    failed = [r for r in rows if r["status"] != "ok"]
+    regions = sum(r["regions"] or 0 for r in rows)
+    ctx.log.info("%d inputs analysed, %d failed, %d degraded regions -> %s/summary.md", len(rows) - len(failed),
+                 len(failed), regions, ctx.out)
+    for r in failed:
+        ctx.log.error("%s: %s", r["source"], r["reason"])
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return STAGE.main(argv, run=_run, check=_check,
+                      inputs=lambda a, c: [a.model, *a.inputs, *(p for p in (a.data, a.list_file) if p)])
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,149 @@
+"""Building a model package (``sqe.bin.pack_model``) from an experiment directory.
+
+Contents (format ``sqe-model-package-1``): ``model.pt`` (the self-contained checkpoint without optimiser state),
+``enrollment.npz`` (the clean enrollment, one vector per embedding), ``prototypes.npz`` (per embedding the
+class names and the normalised mean embedding of each class's oracle segments in the validation mix-up set),
+``MODEL_CARD.md`` and ``package.json`` (what the files are, detection thresholds, the open-set similarity,
+provenance and the SHA-256 of every file).
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set
+from sqe.infer.embeddings import load_enrollment
+from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
+from sqe.metrics.events import IAUCSettings, best_intersection_f1
+from sqe.package.card import model_card
+from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
+from sqe.models.lssqa import LSSQAModel
+from sqe.train.checkpoint import load_model, read_checkpoint
+from sqe.utils.atomic import atomic_path, write_text_atomic
+from sqe.utils.errors import SqeError
+from sqe.utils.provenance import environment_record
+
+@dataclass
+class PackConf:
+    embedding: str | None = None  # detection and type embedding; null: the best on validation (intersection F1)
+    open_set_quantile: float = 0.01  # a region less similar to its nearest prototype than this share of the
+    # validation segments to their own class prototype is reported as type 'unknown'
+    zip: bool = False  # also write OUT.zip (the same files)
+    name: str | None = None  # package name; null: the experiment directory's name
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.open_set_quantile < 1.0:
+            raise ValueError("open_set_quantile must be in [0, 1)")
+
+
+def _results(exp: Path, sets: list[str]) -> dict[str, Any]:
+    out = {}
+    for s in sets:
+        path = exp / "results" / s / "metrics.json"
+        if not path.is_file():
+            raise SqeError(f"{path} does not exist (made by sqe.bin.score)")
+        out[s] = json.loads(path.read_text())
+    return out
+
+
+def _check_dimensions(model: LSSQAModel, enrollment: dict[str, np.ndarray], valid: SetArrays, path: Path) -> None:
+    """Enrollment and validation embeddings must come from this model: compare their sizes with its outputs."""
+    with torch.no_grad():
+        dims = {k: v.shape[-1] for k, v in model(torch.zeros(1, 16000), torch.tensor([16000])).embeddings().items()}
+    for source, arrays in (("enrollment", enrollment), ("validation inference", {
+            k: next(iter(v.values())) for k, v in valid.embeddings.items() if v})):
+        for name, arr in arrays.items():
+            if name in dims and arr.shape[-1] != dims[name]:
+                raise SqeError(f"the {source} has {name} of size {arr.shape[-1]}, the model {path} gives "
+                               f"{dims[name]}: they come from different models")
+
+
+def _choose_embedding(thresholds: dict[str, dict[str, float]], requested: str | None) -> str:
+    if requested is not None:
+        if requested not in thresholds:
+            raise SqeError(f"embedding '{requested}': the model or its enrollment has none (have "
+                           f"{sorted(k for k in thresholds if k != MOS)})")
+        return requested
+    candidates = [k for k in thresholds if k != MOS]
+    if not candidates:
+        raise SqeError("no embedding with an enrollment to detect and type degradations with")
+    return max(candidates, key=lambda k: (thresholds[k]["validation_best_f1"], k))
+
+
+def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: SetArrays, out: Path,
+                  conf: PackConf, results: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+    """Write the package files into ``out`` (package.json last: a package without it is incomplete). The
+    training run is the checkpoint's experiment dir (``<exp>/checkpoints/<name>.pt``)."""
+    train_dir = checkpoint.resolve().parent.parent
+    payload = read_checkpoint(checkpoint)
+    _check_dimensions(load_model(checkpoint), enrollment, valid, checkpoint)
+    scores = detection_scores(valid, enrollment)
+    truth = ground_truth(valid)[0]
+    thresholds = {}
+    for name, per_utt in scores.items():
+        f1, thr = best_intersection_f1(per_utt, truth, IAUCSettings())
+        thresholds[name] = {"threshold": float(thr), "validation_best_f1": float(f1)}
+    emb = _choose_embedding(thresholds, conf.embedding)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / INFO_FILE).unlink(missing_ok=True)
+
+    lean = {k: payload[k] for k in ("format", "model_conf", "model", "encoder_architecture") if k in payload}
+    with atomic_path(out / "model.pt") as tmp:
+        torch.save(lean, tmp)
+    with atomic_path(out / "enrollment.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **enrollment)
+
+    protos: dict[str, np.ndarray] = {}
+    open_set = None
+    for name, frames in valid.embeddings.items():
+        seg, labels, _ = segment_embeddings(frames, valid.classes)
+        if len(seg) == 0:
+            raise SqeError(f"{sources.get('validation_set')}: no degraded segments to make prototypes from")
+        classes, vectors = class_prototypes(seg, labels)
+        protos[f"{name}/classes"], protos[f"{name}/vectors"] = classes.astype(str), vectors.astype(np.float32)
+        if name == emb:  # similarity of each validation segment to its own class prototype
+            own = (l2_normalize(seg) * vectors[np.searchsorted(classes, labels)]).sum(1)
+            open_set = float(np.quantile(own, conf.open_set_quantile))
+    with atomic_path(out / "prototypes.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **protos)
+
+    env = environment_record()
+    info: dict[str, Any] = {
+        "format": FORMAT, "name": conf.name or train_dir.name, "embedding": emb,
+        "score": "1 - cos(enrollment, frame embedding); MOS-based: -q (higher = more degraded)",
+        "thresholds": thresholds, "open_set_similarity": open_set, "open_set_quantile": conf.open_set_quantile,
+        "frame_rate_hz": 50, "sample_rate_hz": 16000,
+        "model_conf": payload["model_conf"], "classes": int(len(protos[f"{emb}/classes"])),
+        "provenance": {"sqe": env["packages"].get("sqe"), "git": env["git"], "created": env["time"],
+                       "checkpoint": str(checkpoint.resolve()), **sources},
+    }
+    train_env = train_dir / "env.json"
+    card = model_card(info, results, json.loads(train_env.read_text()) if train_env.is_file() else {})
+    write_text_atomic(out / "MODEL_CARD.md", card)
+    info["files"] = {f: sha256(out / f) for f in PAYLOAD}
+    write_text_atomic(out / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    if conf.zip:
+        zipped = out.with_name(out.name + ".zip")
+        with atomic_path(zipped) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+                for f in (*PAYLOAD, INFO_FILE):
+                    z.write(out / f, f)
+    return info
+
+
+def build_package(exp: Path, valid_infer: Path, valid_data: Path, enroll: Path, results: list[str], out: Path,
+                  conf: PackConf, checkpoint: Path | None = None) -> dict[str, Any]:
+    """The package of the model evaluated in ``exp`` from the recipe's outputs: validation inference and mix-up
+    set, enrollment, metrics of the test sets; ``checkpoint`` defaults to ``exp/checkpoints/best.pt``."""
+    return write_package(checkpoint or exp / "checkpoints" / "best.pt", load_enrollment(enroll),
+                         load_set(valid_infer, valid_data), out, conf, _results(exp, results),
+                         {"experiment": str(exp.resolve()), "validation_set": str(valid_data),
+                          "enrollment": str(enroll)})
