@@ -27,7 +27,7 @@ W2V2_LARGE = dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16
                   do_stable_layer_norm=True, feat_extract_norm="layer", conv_bias=True)
 
 
-def analyzer_of(kind: str, threads: int):
+def analyzer_of(kind: str, threads: int, window_s: float | None = None):
     import torch
 
     from sqe.analyze import AnalyzeConf, Analyzer
@@ -49,7 +49,10 @@ def analyzer_of(kind: str, threads: int):
     classes = np.array(["bgn", "clip", "lpf"])
     package = ModelPackage(Path(f"random-{kind}"), info, model, {"z_tilde": rng.standard_normal(d).astype(np.float32)},
                            {"z_tilde": (classes, rng.standard_normal((3, d)).astype(np.float32))})
-    return Analyzer(package, AnalyzeConf(device="cpu"))
+    conf = AnalyzeConf(device="cpu")
+    if window_s is not None:
+        conf.window.window_s = window_s
+    return Analyzer(package, conf)
 
 
 def speech(seconds: float) -> np.ndarray:
@@ -91,8 +94,19 @@ def long_file_child(path: str, threads: int, out: str) -> None:
     write_file_outputs(Path(out), result, path, "mini")
     plot_file(Path(out) / "long.png", signal.wav, result, "embedding")
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # kB -> GB
-    print(json.dumps({"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 3)}))
+    print(json.dumps({"seconds": round(seconds, 1), "peak_rss_gb": round(peak_rss_gb(), 3)}))
+
+
+def peak_rss_gb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the address space, so unlike ru_maxrss it does
+    not carry over the parent's peak through fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 ** 2  # kB -> GB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
 def main() -> int:

@@ -90,12 +90,12 @@ class Analyzer:
     def from_package(cls, path: str | Path, conf: AnalyzeConf | None = None) -> "Analyzer":
         return cls(load_package(path), conf)
 
-    def _speech(self, wav: np.ndarray) -> np.ndarray:
+    def _speech(self, wav: np.ndarray, levels: np.ndarray) -> np.ndarray:
         if self.conf.speech == "rvad":
             return rvad_speech(wav)
         if self.conf.speech == "energy":
-            return energy_speech(wav, self.conf.speech_floor_db)
-        return np.ones(-(-wav.size // 320), dtype=bool)
+            return energy_speech(wav, self.conf.speech_floor_db, levels)
+        return np.ones(levels.size, dtype=bool)
 
     def analyze(self, wav: np.ndarray, sample_rate: int = 16000, name: str = "input",
                 keep_embedding: bool = False) -> FileAnalysis:
@@ -106,15 +106,15 @@ class Analyzer:
             raise ValueError(f"expected a 1-D mono signal, got shape {wav.shape}")
         if wav.size == 0:
             raise ValueError("empty audio (0 samples)")
-        if not np.isfinite(wav).all():
+        if not np.isfinite(wav.sum(dtype=np.float64)):  # no full-size temporary for long signals
             raise ValueError(f"NaN/Inf sample(s), first at sample {int(np.argmax(~np.isfinite(wav)))}")
         if sample_rate != 16000:
             wav = resample(wav, sample_rate, 16000)
         duration = wav.size / 16000
         if duration < self.conf.min_duration_s:
             raise ValueError(f"too short: {duration:.3f} s (min_duration_s {self.conf.min_duration_s} s)")
-        speech = self._speech(wav)
         levels = frame_levels(wav)
+        speech = self._speech(wav, levels)
         active = levels[speech] if speech.any() else levels
         level = float(10 * np.log10(np.mean(10 ** (active.astype(np.float64) / 10)) + 1e-20))
         gain = 0.0

@@ -117,7 +117,9 @@ def _stream_file(path: str, channel: str) -> Signal:
     with f:
         sr, channels = f.samplerate, f.channels
         stream = soxr.ResampleStream(sr, TARGET_SR, 1, dtype="float32", quality="HQ") if sr != TARGET_SR else None
-        parts, consumed = [], 0
+        # filled in place (one output-size array, no list of blocks to concatenate); grown if the header lied
+        wav = np.zeros(int(max(f.frames, 0) * TARGET_SR / sr + 0.5) + 64, dtype=np.float32)
+        filled, consumed = 0, 0
         while True:
             try:
                 block = f.read(BLOCK, dtype="float32", always_2d=True)
@@ -129,12 +131,16 @@ def _stream_file(path: str, channel: str) -> Signal:
             if bad.any():
                 raise AudioError(f"{path}: NaN/Inf sample(s), first at sample {consumed + int(np.argmax(bad))}")
             consumed += block.shape[0]
-            parts.append(stream.resample_chunk(mono, last=last) if stream is not None else mono.copy())
+            out = stream.resample_chunk(mono, last=last) if stream is not None else mono
+            if filled + out.size > wav.size:
+                wav = np.concatenate([wav[:filled], np.zeros(max(out.size, wav.size // 2), np.float32)])
+            wav[filled:filled + out.size] = out
+            filled += out.size
             if last:
                 break
     if consumed == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
-    wav = np.concatenate(parts).astype(np.float32, copy=False)
+    wav = wav[:filled]
     want = int(consumed * TARGET_SR / sr + 0.5)
     wav = wav[:want] if wav.size >= want else np.pad(wav, (0, want - wav.size))
     return Signal(wav, sr, channels, sr != TARGET_SR)

@@ -17,19 +17,25 @@ FRAME_S = HOP / 16000
 SILENCE_DBFS = -70.0  # frames quieter than this are silence whatever the file's level
 
 
-def frame_levels(wav: np.ndarray) -> np.ndarray:
-    """RMS level (dBFS) of each 20 ms frame ``[320 l, 320 l + 320)``, the last one zero-padded."""
+def frame_levels(wav: np.ndarray, block_frames: int = 1 << 14) -> np.ndarray:
+    """RMS level (dBFS) of each 20 ms frame ``[320 l, 320 l + 320)``, the last one zero-padded; computed in
+    blocks, so a long signal needs no full-size temporary."""
     n = num_frames(wav.size)
-    padded = np.zeros(n * HOP, dtype=np.float32)
-    padded[: wav.size] = wav
-    power = np.square(padded.reshape(n, HOP), dtype=np.float32).mean(1, dtype=np.float64)
+    power = np.empty(n, dtype=np.float64)
+    full = wav.size // HOP
+    for a in range(0, full, block_frames):
+        b = min(full, a + block_frames)
+        power[a:b] = np.square(wav[a * HOP:b * HOP].reshape(b - a, HOP), dtype=np.float32).mean(1, dtype=np.float64)
+    if full < n:  # the partial last frame, zero-padded
+        tail = wav[full * HOP:].astype(np.float64)
+        power[full] = np.square(tail).sum() / HOP
     return (10.0 * np.log10(np.maximum(power, 1e-20))).astype(np.float32)
 
 
-def energy_speech(wav: np.ndarray, floor_db: float = 40.0) -> np.ndarray:
+def energy_speech(wav: np.ndarray, floor_db: float = 40.0, levels: np.ndarray | None = None) -> np.ndarray:
     """Frames within ``floor_db`` of the file's loud frames (95th percentile) and above -70 dBFS, widened by
     60 ms each side so that onsets and word edges stay speech."""
-    levels = frame_levels(wav)
+    levels = frame_levels(wav) if levels is None else levels
     loud = float(np.percentile(levels, 95))
     active = (levels > loud - floor_db) & (levels > SILENCE_DBFS)
     width = 3

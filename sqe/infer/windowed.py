@@ -12,6 +12,7 @@ whole window, so there the result depends on the window (use long windows).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +69,10 @@ def frame_outputs(model: LSSQAModel, wav: np.ndarray, conf: WindowConf | None = 
     ctx = int(round(conf.context_s * 50))
     encoder = model.encoder
     x = None
-    with encoder.whole_signal_level(signal), torch.autocast(device_type=torch.device(device).type,
+    # one window is the whole signal: the encoder's own statistics are the whole signal's (and its feature
+    # cache, keyed by the samples, can answer)
+    level = contextlib.nullcontext() if frames <= step else encoder.whole_signal_level(signal)
+    with level, torch.autocast(device_type=torch.device(device).type,
                                                             dtype=torch.bfloat16, enabled=autocast):
         for a in range(0, frames, step):
             b = min(frames, a + step)

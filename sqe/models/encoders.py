@@ -184,7 +184,7 @@ class DistillMOSEncoder(ConvContextEncoder):
     @contextlib.contextmanager
     def whole_signal_level(self, wav):
         cache, self.cache = self.cache, None  # features of pieces are not worth caching
-        self.frontend.fixed_peak = float(wav.abs().max())
+        self.frontend.fixed_peak = max(float(wav.max()), -float(wav.min()))  # no |wav| copy of a long signal
         try:
             yield
         finally:

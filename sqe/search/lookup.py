@@ -34,7 +34,7 @@ def run_search(index_dir: Path, query: str | None, cls: str | None, package: Pat
     vector = query_vector(analyzer, q)
     store = RegionStore.load(index_dir)
     index = load_index(index_dir / INDEX_FILE, from_dict(IndexConf, info["index"]))
-    sims, ids = search(index, vector, conf.top_k)
+    sims, ids = search(index, vector, conf.top_k, store.vectors)
     lines = [HEADER]
     for rank, (sim, i) in enumerate(zip(sims[0].tolist(), ids[0].tolist()), 1):
         if i < 0:

@@ -39,7 +39,7 @@ def test_index_then_search_by_region_class_and_file(tiny_package, database, tmp_
     res = run("index", "--model", tiny_package, database / "db", "--out", idx)
     assert res.returncode == 0, res.stderr
     info = json.loads((idx / "index.json").read_text())
-    assert info["regions"] == 9 and info["index"]["kind"] == "exact"
+    assert info["regions"] == 9 and info["index"]["kind"] == "flat"
 
     res = run("search", "--index", idx, "--query", f"{database}/db/f1_lpf.wav:1.0-2.5", "--top_k", "4")
     assert res.returncode == 0, res.stderr

@@ -56,8 +56,8 @@ def test_too_little_context_is_visible():
 
 def test_embeddings_are_chosen_and_the_level_hook_is_restored():
     model = model_of("distillmos_fp32")
-    out = frame_outputs(model, varying_signal(16000), embeddings=("x",))
-    assert sorted(out) == ["q", "x"] and out["x"].shape == (50, model.encoder.dim)
+    out = frame_outputs(model, varying_signal(32000), WindowConf(window_s=1.0), embeddings=("x",))
+    assert sorted(out) == ["q", "x"] and out["x"].shape == (100, model.encoder.dim)
     assert model.encoder.frontend.fixed_peak is None and model.encoder.cache is not None
     with pytest.raises(ValueError, match="empty"):
         frame_outputs(model, np.zeros(0, np.float32))

@@ -33,20 +33,24 @@ def test_store_round_trip_and_merge(tmp_path):
         RegionStore.load(tmp_path)
 
 
-def test_exact_search_is_brute_force(tmp_path):
+@pytest.mark.parametrize("precision", ["fp16", "fp32"])
+def test_flat_search_is_brute_force(tmp_path, precision):
     x = unit_rows(2000, 16)
     q = unit_rows(5, 16, seed=3)
-    index = build_index(x, IndexConf())
+    index = build_index(x, IndexConf(precision=precision))
     save_index(index, tmp_path / "i.faiss")
-    sims, ids = search(load_index(tmp_path / "i.faiss"), q, 7)
+    sims, ids = search(load_index(tmp_path / "i.faiss"), q, 7, x)
     brute = q @ x.T
     for row in range(5):
         expected = np.argsort(-brute[row])[:7]
         np.testing.assert_array_equal(ids[row], expected)
         np.testing.assert_allclose(sims[row], brute[row, expected], atol=1e-5)
-    sims, ids = search(index, q[0] * 5.0, 3)  # queries are normalised: a scaled query finds the same
+    sims, ids = search(index, q[0] * 5.0, 3, x)  # queries are normalised: a scaled query finds the same
     np.testing.assert_array_equal(ids[0], np.argsort(-brute[0])[:3])
-    assert search(build_index(x[:2], IndexConf()), q[0], 10)[1].shape == (1, 2)
+    assert search(build_index(x[:2], IndexConf(precision=precision)), q[0], 10, x[:2])[1].shape == (1, 2)
+    if precision == "fp16":  # without the float32 re-ranking, scores carry fp16 rounding
+        raw, raw_ids = search(index, q, 7)
+        assert 0 < np.abs(raw - np.take_along_axis(brute, raw_ids, 1)).max() < 2e-3
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
@@ -57,7 +61,7 @@ def test_approximate_search_keeps_recall(kind):
     x = centres[rng.integers(20, size=5000)] + 0.2 * rng.standard_normal((5000, 32)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     q = x[rng.choice(5000, 50, replace=False)] + 0.05 * rng.standard_normal((50, 32)).astype(np.float32)
-    exact = search(build_index(x, IndexConf()), q, 10)[1]
+    exact = search(build_index(x, IndexConf(precision="fp32")), q, 10)[1]
     approx = search(build_index(x, IndexConf(kind=kind)), q, 10)[1]
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
     assert recall >= 0.9, recall
