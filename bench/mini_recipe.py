@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: wall time of the whole egs/mini recipe (stages 1-10), stage by stage.
+"""Benchmark: wall time of the whole egs/mini recipe (stages 1-12), stage by stage.
 
 Usage (from the repository root, environment active):
     python bench/mini_recipe.py                          # default size, in a temporary copy of the recipe

@@ -6,8 +6,8 @@ Usage (repository root, environment active):
     python bench/train_throughput.py --conf egs/mini/conf/baseline.yaml --batch 16 --seconds 4
     python bench/train_throughput.py --conf egs/nisqa/conf/baseline.yaml --batch 64 --seconds 4 --device cuda
         [--set model.encoder_conf.name_or_path=/data/models/wav2vec2-large-robust]
-Target (issue 4): the NISQA config on one H100 at least as fast as the plain eager bf16 figure of
-model-and-training.md §10: 1,353 s of audio per second with batch 64 x 4 s.
+Target (issue 4): the NISQA config on one H100 at least as fast as the plain eager bf16 figure researched for
+this project: 1,353 s of audio per second with batch 64 x 4 s.
 """
 from __future__ import annotations
 

@@ -98,3 +98,16 @@ def tiny_package(tmp_path_factory) -> Path:
     from model_factories import tiny_package as make
 
     return make(tmp_path_factory.mktemp("tiny_package"))
+
+
+class StageRun:
+    """Exit status and captured output of ``python -m sqe.bin.<verb>`` run in this process (no interpreter
+    start-up: many calls stay fast)."""
+
+    def __init__(self, verb: str, args, capsys):
+        import importlib
+
+        capsys.readouterr()
+        self.returncode = importlib.import_module(f"sqe.bin.{verb}").main([str(a) for a in args])
+        captured = capsys.readouterr()
+        self.stdout, self.stderr = captured.out, captured.err

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sqe.mixup.masks import dilate
 from sqe.models.frames import HOP, num_frames
 
 FRAME_S = HOP / 16000
@@ -38,11 +39,7 @@ def energy_speech(wav: np.ndarray, floor_db: float = 40.0, levels: np.ndarray | 
     levels = frame_levels(wav) if levels is None else levels
     loud = float(np.percentile(levels, 95))
     active = (levels > loud - floor_db) & (levels > SILENCE_DBFS)
-    width = 3
-    if active.any():
-        kernel = np.ones(2 * width + 1)
-        active = np.convolve(active.astype(float), kernel, mode="same") > 0
-    return active
+    return dilate(active, 3)
 
 
 def rvad_speech(wav: np.ndarray) -> np.ndarray:

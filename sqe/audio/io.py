@@ -1,6 +1,6 @@
 """Read any ``wav.scp`` entry as float32 mono 16 kHz, and write WAV files atomically.
 
-The three ``wav.scp`` forms (corpora.md §7):
+The three ``wav.scp`` forms:
 
 - a path (any format soundfile reads, including the 32-bit float WAVs NISQA ships),
 - a command whose standard output is audio, ending in ``|`` (``sox x.flac -t wav - |``),

@@ -1,4 +1,4 @@
-"""Level helpers: RMS level in dBFS, loudness normalisation and standardisation (corpora.md §1.7).
+"""Level helpers: RMS level in dBFS, loudness normalisation and standardisation.
 
 Before splicing a reference and a degraded signal, each is normalised *separately*: RMS to -18 dBFS,
 then zero mean and unit variance.

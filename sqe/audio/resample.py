@@ -1,4 +1,4 @@
-"""Sample-rate conversion: soxr (most accurate and fastest, dependencies.md §4), scipy as fallback.
+"""Sample-rate conversion: soxr (most accurate and fastest), scipy as fallback.
 
     >>> import numpy as np
     >>> resample(np.zeros(48000, dtype=np.float32), 48000, 16000).shape

@@ -32,6 +32,8 @@ def _run(ctx: StageContext) -> None:
 
     a = ctx.args
     info = build_package(a.exp, a.valid_infer, a.valid_data, a.enroll, a.results, ctx.out, ctx.conf, a.checkpoint)
+    if ctx.conf.zip:
+        ctx.written.append(ctx.out.with_name(ctx.out.name + ".zip"))
     thr = info["thresholds"][info["embedding"]]
     ctx.log.info("packed %s -> %s: %s, %d degradation classes, threshold %.4f (validation F1 %.3f), open-set "
                  "similarity %.3f", a.exp, ctx.out, info["embedding"], info["classes"], thr["threshold"],

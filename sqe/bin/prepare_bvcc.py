@@ -18,7 +18,8 @@ STAGE.add_argument("--data", type=Path, default=Path("data"), help="where the da
 def _run(ctx: StageContext) -> None:
     from sqe.corpora.bvcc import prepare_bvcc
 
-    prepare_bvcc(ctx.args.corpus, ctx.args.data)
+    dirs = prepare_bvcc(ctx.args.corpus, ctx.args.data)
+    ctx.written += [ctx.args.data / f"bvcc_{split}" for split in dirs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,8 @@ STAGE.add_argument("--data", type=Path, default=Path("data"), help="where the da
 def _run(ctx: StageContext) -> None:
     from sqe.corpora.nisqa import prepare_nisqa
 
-    prepare_nisqa(ctx.args.corpus, ctx.args.data, ctx.conf)
+    dirs = prepare_nisqa(ctx.args.corpus, ctx.args.data, ctx.conf)
+    ctx.written += [ctx.args.data / subset.lower() for subset in dirs]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,7 +30,7 @@ STAGE.add_argument("--detector", type=Path, nargs=3, metavar=("INFER", "ENROLL",
 
 
 def _run(ctx: StageContext) -> None:
-    from sqe.eval.evaluate import detection_scores, evaluate, load_set
+    from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold
     from sqe.infer.embeddings import load_enrollment
     from sqe.metrics.events import to_sed_scores
     from sqe.utils.atomic import write_text_atomic
@@ -46,7 +46,7 @@ def _run(ctx: StageContext) -> None:
         name = ctx.conf.cluster_embedding
         det_scores = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))[name]
         model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
-        detector = (model_name, det_scores, det_metrics["thresholds"][name]["test_threshold"])
+        detector = (model_name, det_scores, operating_threshold(det_metrics["thresholds"][name])[0])
     metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector)
     metrics["inputs"] = {k: str(getattr(a, k)) for k in ("test_infer", "test_data", "enroll", "valid_infer",
                                                           "valid_data") if getattr(a, k)}

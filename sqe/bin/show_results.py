@@ -59,6 +59,7 @@ def _run(ctx: StageContext) -> None:
     figures = draw_figures(models, a.sets, a.exp, a.data, ctx.out / "figures", a.figure_model)
     text = results_markdown(models, a.sets, figures, a.results.parent, comparison, a.label)
     write_text_atomic(a.results, text)
+    ctx.written.append(a.results)
     ctx.log.info("wrote %s (%d model(s), %d figure(s))", a.results, len(models), len(figures))
 
 

@@ -1,4 +1,4 @@
-"""BVCC (VoiceMOS 2022 main track) -> data dirs ``bvcc_{train,val,test}`` (corpora.md §2): wav.scp, utt2mos,
+"""BVCC (VoiceMOS 2022 main track) -> data dirs ``bvcc_{train,val,test}``: wav.scp, utt2mos,
 utt2sys, utt2num_samples. No references and no classes: mix-up uses these utterances unmodified.
 
 Layout: ``<root>/DATA/wav/<sys>-<utt>.wav`` and ``<root>/DATA/sets/{train,val,test}_mos_list.txt``

@@ -1,4 +1,4 @@
-"""LibriAugmented, the paper's variant (§6.1.1; corpora.md §5): every utterance of a clean data dir impaired
+"""LibriAugmented, the paper's variant (§6.1.1): every utterance of a clean data dir impaired
 exactly twice, once with one of the 9 single impairments and once with one of the 6 doubles (K = 15), by
 ``sqe.simulate.impairments`` (the same library as egs/mini's out-of-domain set), time-aligned with its
 reference, every drawn parameter recorded, deterministic for a seed.

@@ -1,5 +1,5 @@
 """LibriSpeech and LibriTTS subsets -> data dirs (wav.scp, text, utt2spk, utt2num_samples at 16 kHz), and the
-CHiME-3 background noises -> a noise data dir (corpora.md §3, §4).
+CHiME-3 background noises -> a noise data dir.
 
 LibriSpeech: ``<root>/LibriSpeech/<subset>/<spk>/<chapter>/<spk>-<chapter>-<utt>.flac`` with
 ``<spk>-<chapter>.trans.txt``; LibriTTS: ``<root>/LibriTTS/<subset>/<spk>/<chapter>/<id>.wav`` (24 kHz) with

@@ -1,4 +1,4 @@
-"""NISQA Corpus -> Kaldi data dirs (corpora.md §1): one per subset present.
+"""NISQA Corpus -> Kaldi data dirs: one per subset present.
 
 - SIM subsets (TRAIN_SIM, VAL_SIM): wav.scp (degraded), ref.scp, utt2mos, utt2cls (column scan), utt2params,
   utt2con, utt2num_samples; TEST_FOR / TEST_P501: classes from ``con_description``; LIVE subsets: no

@@ -1,4 +1,4 @@
-"""Degradation classes of NISQA rows (corpora.md §1.4, §1.5): the 19 project tokens, the column scan of the
+"""Degradation classes of NISQA rows: the 19 project tokens, the column scan of the
 simulated subsets and the condition descriptions of the TEST subsets.
 
     >>> class_of_row({"filter": "lowpass", "codec1": "amrnb", "plcMode1": "bursty", "FER1": "0.1", "bgn": "x"})

@@ -51,6 +51,15 @@ def read_arrays(scp: str | Path) -> dict[str, np.ndarray]:
         raise DataError(f"cannot read the arrays of {scp}: {err}") from None
 
 
+def mismatched_frames(arrays: Mapping[str, np.ndarray], expected: Mapping[str, int], source: str) -> set[str]:
+    """Keys whose array has another number of frames than ``expected`` (a reference of another length than its
+    degraded signal: such a pair cannot be spliced, but the set stays usable); missing keys are an error."""
+    missing = sorted(set(expected) - set(arrays), key=sort_key)
+    if missing:
+        raise DataError(f"{source}: {len(missing)} key(s) of the data dir missing, e.g. {', '.join(missing[:5])}")
+    return {k for k, n in expected.items() if arrays[k].shape[0] != n}
+
+
 def check_frames(arrays: Mapping[str, np.ndarray], expected: Mapping[str, int], source: str) -> None:
     """Every key of ``expected`` present with ``expected[key]`` frames; name the offenders otherwise."""
     missing = sorted(set(expected) - set(arrays), key=sort_key)

@@ -3,7 +3,7 @@
 logs as the truth about success, the tail of the failed task's log (or of its Slurm output) on failure,
 ``scancel`` on SIGINT/SIGTERM.
 
-conf/slurm.conf (jobs-and-slurm.md §3)::
+conf/slurm.conf::
 
     command sbatch --export=ALL            # the submitter and its fixed flags (exactly one line)
     option mem=* --mem $0                  # --mem VALUE -> flags, $0 replaced by VALUE

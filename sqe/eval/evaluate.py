@@ -171,6 +171,14 @@ def clustering_metrics(test: SetArrays, scores: dict[str, dict[str, np.ndarray]]
     return out
 
 
+def operating_threshold(entry: dict[str, Any]) -> tuple[float | None, str]:
+    """The detection threshold for hard decisions: tuned on the validation set where one was given, else on the
+    test set itself (an optimistic operating point, named as such in the report)."""
+    if entry.get("threshold") is not None:
+        return entry["threshold"], "validation"
+    return entry.get("test_threshold"), "test"
+
+
 def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.ndarray], conf: ScoreConf,
              detector: tuple[str, dict[str, np.ndarray], float] | None = None
              ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
@@ -189,8 +197,10 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
         thresholds[name] = entry
     metrics["thresholds"] = thresholds
     metrics["segments"] = segment_analysis(test, valid, conf)
-    own = thresholds.get(conf.cluster_embedding, {}).get("test_threshold")
+    own, source = operating_threshold(thresholds.get(conf.cluster_embedding, {}))
     metrics["clustering"] = clustering_metrics(test, scores, own, conf, detector)
+    if "detected" in metrics["clustering"]:
+        metrics["clustering"]["detected"]["threshold_source"] = source
     metrics["settings"] = {"i_auc": asdict(conf.i_auc), "min_dcf": {"p_target": conf.p_target, "c_miss": 1.0,
                                                                      "c_fa": 1.0},
                            "frames": int(sum(m.size for m in test.degraded.values())),

@@ -1,4 +1,4 @@
-"""Agglomerative clustering of segment embeddings and its scores ARI, ARI_dist, ACC_clean (metrics.md §8).
+"""Agglomerative clustering of segment embeddings and its scores ARI, ARI_dist, ACC_clean.
 
 Clustering is average linkage on cosine distances (the paper's Table 6). sklearn builds the full condensed
 distance matrix (≈ 8.3 bytes · N² peak), so above ``max_n`` items a seeded subsample is clustered and the rest
@@ -75,7 +75,7 @@ def agglomerative_cluster(emb: np.ndarray, n_clusters: int, *, max_n: int = 2000
 
 def clustering_scores(true: Sequence | np.ndarray, pred: Sequence | np.ndarray, *, clean_label: str = "clean",
                       weights: Sequence[float] | np.ndarray | None = None) -> dict[str, float]:
-    """``ari``, ``ari_dist`` and ``acc_clean`` of a clustering (metrics.md §8, unverified readings there).
+    """``ari``, ``ari_dist`` and ``acc_clean`` of a clustering.
 
     - ari: adjusted Rand index of all items.
     - ari_dist: ARI over the items whose true label is not ``clean_label``, cluster labels from the full

@@ -1,4 +1,4 @@
-"""Detection error trade-off, EER and minDCF (metrics.md §2). Scores are "higher = more likely target".
+"""Detection error trade-off, EER and minDCF. Scores are "higher = more likely target".
 
     >>> import numpy as np
     >>> eer(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1]))

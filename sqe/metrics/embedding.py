@@ -1,4 +1,4 @@
-"""Segment embeddings, degradation verification EER and prototype retrieval accuracy (metrics.md §5–7, §9).
+"""Segment embeddings, degradation verification EER and prototype retrieval accuracy.
 
 A segment is a run of consecutive frames (same non-clean label for oracle segmentation, detected frames
 otherwise); its embedding is the L2-normalised mean of its frame embeddings. Verification scores all pairs
@@ -163,7 +163,7 @@ def verification_eer(emb: np.ndarray, labels: Sequence[str] | np.ndarray, method
     """EER (fraction) over all pairs i < j: score = cosine similarity, target = same label.
 
     ``method='auto'`` is exact up to ``exact_max_n`` items, else a ``n_bins`` histogram of the cosines (error
-    ≤ 4e-4 percentage points at 2**16 bins, metrics.md §6). Pairs are scored ``block`` rows at a time, so memory
+    ≤ 4e-4 percentage points at 2**16 bins). Pairs are scored ``block`` rows at a time, so memory
     stays O(block · N). ``center`` subtracts the mean unit embedding before the cosine (the authors' monitor).
     """
     emb = np.asarray(emb, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""Frame masks <-> events and the intersection-based detection metrics of sed_scores_eval (metrics.md §3).
+"""Frame masks <-> events and the intersection-based detection metrics of sed_scores_eval.
 
 I-AUC is the single-class intersection-based PSDS of the event class ``degraded``; frame scores are
 "higher = more degraded". Frame ``l`` covers ``[0.02 l, 0.02 (l + 1))`` s. sed_scores_eval is heavy
@@ -35,7 +35,7 @@ Event = tuple[float, float, str]
 
 def _sed_scores_eval():
     """The lazily imported package; its chain sed_eval -> dcase_util imports pkg_resources, which warns on
-    setuptools 81 (metrics.md §4)."""
+    setuptools 81."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
         import sed_scores_eval
@@ -82,7 +82,7 @@ def to_sed_scores(frame_scores: Mapping[str, np.ndarray], frame_shift: float = F
     """sed_scores_eval score DataFrames (``onset, offset, <label>``), one row per frame.
 
     The score column is float32: that forces a writeable copy, which sed_scores_eval's Cython code needs
-    under pandas copy-on-write (metrics.md §4).
+    under pandas copy-on-write.
     """
     create_score_dataframe = _sed_scores_eval().base_modules.scores.create_score_dataframe
     bad_shape = [k for k, v in frame_scores.items() if np.ndim(v) != 1 or np.size(v) == 0]
@@ -103,7 +103,7 @@ def to_sed_scores(frame_scores: Mapping[str, np.ndarray], frame_shift: float = F
 
 @dataclass
 class IAUCSettings:
-    """Settings of the intersection-based PSDS; written into the results next to the number (metrics.md §3)."""
+    """Settings of the intersection-based PSDS; written into the results next to the number."""
 
     dtc_threshold: float = 0.7
     gtc_threshold: float = 0.7
@@ -160,7 +160,7 @@ def intersection_auc(frame_scores: Mapping[str, np.ndarray], ground_truth: Mappi
     """I-AUC: single-class intersection-based PSDS of ``degraded`` in [0, 1] (higher is better).
 
     Needs enough audio: with D hours one false positive costs 1/D per hour, so tiny sets can only score the
-    true-positive rate reached before the first false positive (metrics.md §3).
+    true-positive rate reached before the first false positive.
     """
     settings = settings or IAUCSettings()
     _check_ids(frame_scores=frame_scores, ground_truth=ground_truth, durations=durations)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sqe.data.arks import check_frames, read_arrays
+from sqe.data.arks import check_frames, mismatched_frames, read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.losses.supcon import IGNORE
@@ -28,8 +28,11 @@ from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import mix, unmixed_labels
 from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import num_frames
+from sqe.utils.log import get_logger
 from sqe.models.lssqa import mos_to_norm
 from sqe.train.data import UtteranceSet, pad_waves
+
+log = get_logger(__name__)
 
 
 class MixupTrainingSet(UtteranceSet):
@@ -54,8 +57,13 @@ class MixupTrainingSet(UtteranceSet):
                                 "made by sqe.bin.dump_frame_scores)")
             self.q_ref = read_arrays(Path(scores) / "qref.scp")
             self.q_deg = read_arrays(Path(scores) / "qdeg.scp")
-            check_frames(self.q_ref, frames, f"{scores}/qref.scp")
             check_frames(self.q_deg, frames, f"{scores}/qdeg.scp")
+            unequal = mismatched_frames(self.q_ref, frames, f"{scores}/qref.scp")
+            if unequal:  # never mixed, no teacher labels; the rest of the set trains as usual
+                log.warning("%s: %d pair(s) whose reference has another length than the degraded signal are "
+                            "not mixed (e.g. %s)", dirs[0], len(unequal), ", ".join(sorted(unequal)[:3]))
+                for key in unequal:
+                    del self.q_ref[key]
         if conf.constrained and conf.use_vad and conf.p > 0:
             if vad is None:
                 raise DataError("mixup.use_vad needs the speech regions of the parallel data dir (--train_vad, "
@@ -80,8 +88,9 @@ class MixupTrainingSet(UtteranceSet):
         q_ref, q_deg = self.q_ref.get(it.key), self.q_deg.get(it.key)
         cls = self.class_id.get(it.key, IGNORE)
         if self.conf.p > 0 and rng.random() < self.conf.p:
-            ref = self.audio.load(self.ref[it.key], it.key)
-            reason = "length mismatch" if ref.size != deg.size else skip_reason(q_ref, q_deg, self.conf)
+            ref = self.audio.load(self.ref[it.key], it.key) if q_ref is not None else None
+            reason = ("length mismatch" if ref is None or ref.size != deg.size
+                      else skip_reason(q_ref, q_deg, self.conf))
             if reason is None:
                 allowed = (allowed_region(q_ref, q_deg, self.speech.get(it.key), self.conf)
                            if self.conf.constrained else None)

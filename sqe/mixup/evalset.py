@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from sqe.audio.io import load_audio, write_wav
-from sqe.data.arks import check_frames, read_arrays, write_arrays
+from sqe.data.arks import check_frames, mismatched_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
@@ -27,6 +27,7 @@ from sqe.utils.log import get_logger
 from sqe.utils.progress import progress
 
 log = get_logger(__name__)
+UNKNOWN = "unknown"
 EVENT = "degraded"
 
 
@@ -56,14 +57,15 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         raise DataError(f"{data} has no ref.scp: a mix-up set needs a parallel (reference, degraded) data dir")
     frames = {u: num_frames(dd["utt2num_samples"][u]) for u in dd.utts}
     q_ref, q_deg = read_arrays(scores / "qref.scp"), read_arrays(scores / "qdeg.scp")
-    check_frames(q_ref, frames, f"{scores}/qref.scp")
     check_frames(q_deg, frames, f"{scores}/qdeg.scp")
+    unequal = mismatched_frames(q_ref, frames, f"{scores}/qref.scp")  # skipped below, counted in the log
     speech: dict[str, np.ndarray] = {}
     if conf.mixup.constrained and conf.mixup.use_vad:
         if vad is None:
             raise DataError("mixup.use_vad needs the speech regions of the data dir (--vad, from sqe.bin.compute_vad)")
         speech = read_speech_frames(vad, frames)
-    classes = sorted({dd["utt2cls"][u] for u in dd.utts} - {"clean"}) if "utt2cls" in dd else []
+    # without utt2cls every degraded segment is of one class, 'unknown' (degraded, type not known)
+    classes = sorted({dd["utt2cls"][u] for u in dd.utts} - {"clean"}) if "utt2cls" in dd else [UNKNOWN]
     cls2id = {"clean": CLEAN, **{c: i + 1 for i, c in enumerate(classes)}}
     stats: Counter = Counter()
     tables: dict[str, dict] = {n: {} for n in ("wav.scp", "mix2src", "mix_segments", "utt2mos", "utt2cls",
@@ -71,9 +73,12 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
     q_pseudo, frame_cls, truth, durations = {}, {}, [], []
     for utt in progress(dd.utts, desc=f"mix-up set of {data}", unit="utt"):
         rng = np.random.default_rng(_seed(conf.seed, utt))
+        if utt in unequal:
+            stats["skipped: length mismatch"] += 1
+            continue
         ref = load_audio(dd["ref.scp"][utt], utt)
         deg = load_audio(dd["wav.scp"][utt], utt)
-        cls = dd["utt2cls"][utt] if "utt2cls" in dd else "degraded"
+        cls = dd["utt2cls"][utt] if "utt2cls" in dd else UNKNOWN
         reason = "length mismatch" if ref.size != deg.size else skip_reason(q_ref[utt], q_deg[utt], conf.mixup)
         if reason is None and cls == "clean":
             reason = "clean source"

@@ -1,4 +1,4 @@
-"""Mix-up masks in frame units (model-and-training.md §2, §7): the frame mask m_q is primary and the sample
+"""Mix-up masks in frame units: the frame mask m_q is primary and the sample
 mask is ``m(t) = m_q[floor(t / 320)]``, so eq. 3, eq. 4 and the frame labels mask the same time points.
 
     >>> import numpy as np
@@ -85,11 +85,19 @@ def sample_mask(n_frames: int, conf: MixupConf, rng: np.random.Generator, allowe
 
 
 def dilate(frames: np.ndarray, width: int) -> np.ndarray:
-    """Binary dilation by ``width`` frames on each side."""
+    """Binary dilation by ``width`` frames on each side; the output has the input's length (np.convolve's
+    "same" mode would return the kernel's length for inputs shorter than the kernel).
+
+        >>> dilate(np.array([0, 1, 0]), 10).tolist()
+        [True, True, True]
+        >>> dilate(np.array([1, 0, 0, 0, 0]), 1).astype(int).tolist()
+        [1, 1, 0, 0, 0]
+    """
+    frames = np.asarray(frames)
     if width <= 0:
         return frames.astype(bool)
-    kernel = np.ones(2 * width + 1)
-    return np.convolve(frames.astype(float), kernel, mode="same") > 0
+    full = np.convolve(frames.astype(float), np.ones(2 * width + 1), mode="full")  # length L + 2 width
+    return full[width:width + frames.size] > 0
 
 
 def allowed_region(q_ref: np.ndarray, q_deg: np.ndarray, speech: np.ndarray | None, conf: MixupConf) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The 50 Hz frame convention shared by every model, ark and mask (model-and-training.md §2).
+"""The 50 Hz frame convention shared by every model, ark and mask.
 
 Frame ``l`` covers samples ``[320 l, 320 l + 320)`` (centre of a 400-sample wav2vec2 window after a
 40-sample left pad), so an utterance of N samples has ``L = ceil(N / 320)`` frames.

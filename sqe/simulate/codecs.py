@@ -3,7 +3,7 @@
 
 Every round trip is compensated to stay sample-aligned with the input and of equal length: sox's
 resampler has no net delay, the codecs pad to whole frames (trimmed here), and AMR-NB has a constant
-80-sample lag at 16 kHz (measured by GCC-PHAT on four voices and several modes; embedded-corpus.md §5),
+80-sample lag at 16 kHz (measured by GCC-PHAT on four voices and several modes),
 removed by shifting. A codec whose encoder is missing here reports why (``available``) and is skipped.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 double impairments, K = 15 classes. Used for the out-of-domain set of egs/mini and for egs/libriaugmented.
 
 Everything stays time-aligned with the reference (zero-phase filters, zero-delay MP3, lengths kept) except
-pitch shift and time stretch, which cannot (corpora.md §5, accepted). The paper's Gain replaces
+pitch shift and time stretch, which cannot (an accepted deviation). The paper's Gain replaces
 GainTransition. Reverberation is rendered here from a seeded exponentially decaying impulse response
 with the direct path at lag 0: audiomentations' RoomSimulator ray-traces with an unseeded random
 generator (outputs differed by up to 2.2 between identical seeds) and delays the direct path by ~48

@@ -11,7 +11,9 @@ Contract (README "Stage entry points"):
 - ``--dry_run`` checks config and inputs, writes nothing.
 - With ``--out``, the stage is idempotent: ``<out>/.done`` holds a hash of the verb, the resolved config,
   the stage arguments and the identity of every input. An unchanged stage says "up to date" and skips;
-  ``--overwrite`` forces a rerun. ``config.yaml`` and ``env.json`` are written next to the outputs.
+  ``--overwrite`` forces a rerun. ``config.yaml`` and ``env.json`` are written next to the outputs. ``.done``
+  also lists the files the stage made in --out and its outputs elsewhere (declared, or ``ctx.written``): while
+  one is missing, the stage is not up to date and runs again.
 - Exit status: 0 ok, 1 runtime failure (message names the file/key), 2 usage or config error.
 
 A stage module looks like::
@@ -33,7 +35,7 @@ import sys
 import time
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Sequence
 
@@ -60,6 +62,8 @@ class StageContext:
     log: logging.Logger
     resume: bool = False  # an earlier run with the same stamp was interrupted: keep its finished work
     stamp: str | None = None  # fingerprint of verb, config, arguments and inputs of this run
+    written: list[Path] = field(default_factory=list)  # outputs outside --out the body made (e.g. data dirs):
+    # recorded in .done, and the stage is not "up to date" while one is missing
 
 
 def _scalar_flag_type(tp: Any) -> bool:
@@ -218,9 +222,14 @@ class Stage:
                 })
                 done = out / DONE_FILE
                 extra = [Path(p) for p in outputs(args, conf)]
-                if not args.overwrite and _read_stamp(done) == stamp and all(p.exists() for p in extra):
-                    log.info("%s: %s is up to date, skipping (use --overwrite to force)", self.verb, out)
-                    return 0
+                record = _read_done(done)
+                if not args.overwrite and record.get("stamp") == stamp:
+                    gone = [str(p) for p in extra if not p.exists()] + _missing_outputs(out, record)
+                    if not gone:
+                        log.info("%s: %s is up to date, skipping (use --overwrite to force)", self.verb, out)
+                        return 0
+                    log.info("%s: %d output(s) of the earlier run are missing (e.g. %s): running again",
+                             self.verb, len(gone), gone[0])
                 previous = _read_text(out / STAMP_FILE)
                 if self.protect_out and previous not in (None, stamp) and not args.overwrite:
                     raise SqeError(
@@ -242,11 +251,10 @@ class Stage:
             start = time.monotonic()
             status = run(ctx) or 0
             if status == 0 and out is not None and primary:
-                write_text_atomic(
-                    out / DONE_FILE,
-                    json.dumps({"stage": self.verb, "stamp": stamp, "seconds": round(time.monotonic() - start, 1)})
-                    + "\n",
-                )
+                record = {"stage": self.verb, "stamp": stamp, "seconds": round(time.monotonic() - start, 1),
+                          "files": output_files(out),
+                          "outputs": sorted({str(p) for p in [*outputs(args, conf), *ctx.written]})}
+                write_text_atomic(out / DONE_FILE, json.dumps(record) + "\n")
             return status
         except ConfigError as err:
             log.error("config error: %s", err)
@@ -266,11 +274,31 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _read_stamp(done: Path) -> str | None:
+def _read_done(done: Path) -> dict[str, Any]:
     try:
-        return json.loads(done.read_text())["stamp"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        record = json.loads(done.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def output_files(out: Path) -> list[str]:
+    """Files a stage made in ``out`` (relative paths): everything but its own bookkeeping, the launcher's
+    ``log/`` and subdirectories that hold another stage's outputs (they have their own ``.done``/``.stamp``)."""
+    files = []
+    for root, dirs, names in os.walk(out):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not (here == out and d == "log")
+                         and not (here / d / DONE_FILE).exists() and not (here / d / STAMP_FILE).exists())
+        files += [str((here / n).relative_to(out)) for n in sorted(names)
+                  if not (here == out and n in (DONE_FILE, STAMP_FILE)) and not n.endswith(".tmp")]
+    return files
+
+
+def _missing_outputs(out: Path, record: dict[str, Any]) -> list[str]:
+    """Outputs listed in a ``.done`` that no longer exist."""
+    gone = [str(out / f) for f in record.get("files", []) if not (out / f).exists()]
+    return gone + [p for p in record.get("outputs", []) if not Path(p).exists()]
 
 
 def run_main(main: Callable[[Sequence[str] | None], int]) -> None:

@@ -1,4 +1,4 @@
-"""A real single-node Slurm cluster for the tests (jobs-and-slurm.md §8): munge, slurmctld and slurmd run as
+"""A real single-node Slurm cluster for the tests: munge, slurmctld and slurmd run as
 children of the test process with a private config, free ports and two fake GPUs (character devices), so
 ``--gres=gpu:N`` requests get ``CUDA_VISIBLE_DEVICES`` exactly as on a GPU node.
 

@@ -101,3 +101,16 @@ def test_libriaugmented_stages_1_to_5(tmp_path):
         assert (d / "data" / f"libriaug_{split}" / "log" / "part.2.log").is_file()  # the JOB array ran
     res = run(d, "--stage", "6", "--stop_stage", "6", env=env)
     assert res.returncode == 1 and "../nisqa/run.sh stage 3 (the Baseline) makes it" in res.stderr
+
+
+@pytest.mark.parametrize("recipe,test_set", [("nisqa", "nisqa_test_sim_mixup"),
+                                             ("libriaugmented", "libriaug_test_clean_mixup")])
+def test_stage_11_packs_only_scored_contrastive_models(recipe, test_set, tmp_path):
+    d = recipe_tree(tmp_path / "repo", recipe)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
+    res = run(d, "--stage", "11", "--stop_stage", "11", "--models", "baseline sup2", env=env)
+    assert res.returncode == 0 and "Stage 11: model packages of no contrastive model" in res.stderr
+    res = run(d, "--stage", "11", "--stop_stage", "11", "--models", "sup2 con1", env=env)
+    assert res.returncode == 1
+    assert f"stage 11 needs exp/con1/results/{test_set}/metrics.json" in res.stderr
+    assert "run: ./run.sh --stage 9 --stop_stage 11" in res.stderr

@@ -6,16 +6,22 @@ import subprocess
 import sys
 
 import numpy as np
-from conftest import REPO, write_audio
+import pytest
+from conftest import REPO, StageRun, write_audio
 from model_factories import speech_like, spliced
 
 
-def analyze(*args):
+def analyze_process(*args):
     cmd = [sys.executable, "-m", "sqe.bin.analyze", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
 
 
-def test_a_folder_with_bad_files(tiny_package, tmp_path):
+@pytest.fixture
+def analyze(capsys):
+    return lambda *args: StageRun("analyze", args, capsys)
+
+
+def test_a_folder_with_bad_files(tiny_package, tmp_path, analyze):
     rng = np.random.default_rng(30)
     x, _ = spliced(6.0, "lpf", 2.0, 3.5, rng)
     from sqe.audio.resample import resample
@@ -27,7 +33,7 @@ def test_a_folder_with_bad_files(tiny_package, tmp_path):
     write_audio(tmp_path / "in" / "nan.wav", nan, subtype="FLOAT")
     write_audio(tmp_path / "in" / "short.wav", speech_like(0.2, rng))
     out = tmp_path / "out"
-    res = analyze("--model", tiny_package, tmp_path / "in", "--out", out)
+    res = analyze_process("--model", tiny_package, tmp_path / "in", "--out", out)
     assert res.returncode == 1, res.stderr
     assert "2 inputs analysed, 2 failed" in res.stderr and "resampled 48000 Hz -> 16000 Hz" in res.stderr
 
@@ -65,7 +71,7 @@ def test_a_folder_with_bad_files(tiny_package, tmp_path):
     assert json.loads((out / "summary.json").read_text())["files"] == summary["files"]
 
 
-def test_good_inputs_exit_zero_and_rerun_is_skipped(tiny_package, tmp_path):
+def test_good_inputs_exit_zero_and_rerun_is_skipped(tiny_package, tmp_path, analyze):
     write_audio(tmp_path / "a.wav", speech_like(2.0, np.random.default_rng(31)))
     args = ["--model", tiny_package, tmp_path / "a.wav", "--png", "false", "--out", tmp_path / "out"]
     assert analyze(*args).returncode == 0

@@ -7,13 +7,18 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, write_audio
+from conftest import REPO, StageRun, write_audio
 from model_factories import TYPES, speech_like, spliced
 
 
-def run(verb, *args):
+def subprocess_run(verb, *args):
     cmd = [sys.executable, "-m", f"sqe.bin.{verb}", *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+
+
+@pytest.fixture
+def run(capsys):
+    return lambda verb, *args: StageRun(verb, args, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +39,14 @@ def hits(stdout):
     return rows[1:]
 
 
-def test_index_then_search_by_region_class_and_file(tiny_package, database, tmp_path):
+def test_index_then_search_by_region_class_and_file(tiny_package, database, tmp_path, run):
     idx = tmp_path / "idx"
-    res = run("index", "--model", tiny_package, database / "db", "--out", idx)
+    res = subprocess_run("index", "--model", tiny_package, database / "db", "--out", idx)
     assert res.returncode == 0, res.stderr
     info = json.loads((idx / "index.json").read_text())
     assert info["regions"] == 9 and info["index"]["kind"] == "flat"
 
-    res = run("search", "--index", idx, "--query", f"{database}/db/f1_lpf.wav:1.0-2.5", "--top_k", "4")
+    res = subprocess_run("search", "--index", idx, "--query", f"{database}/db/f1_lpf.wav:1.0-2.5", "--top_k", "4")
     assert res.returncode == 0, res.stderr
     found = hits(res.stdout)
     assert {r[2] for r in found[:3]} == {"f1_lpf", "f4_lpf", "f7_lpf"}  # the query's own region among them
@@ -63,7 +68,7 @@ def test_index_then_search_by_region_class_and_file(tiny_package, database, tmp_
     assert res.returncode == 1 and "outside the file (4.00 s)" in res.stderr
 
 
-def test_job_parts_merge_into_the_same_index(tiny_package, database, tmp_path):
+def test_job_parts_merge_into_the_same_index(tiny_package, database, tmp_path, run):
     whole = tmp_path / "whole"
     assert run("index", "--model", tiny_package, database / "db", "--out", whole).returncode == 0
     split = tmp_path / "split"

@@ -66,6 +66,16 @@ def test_known_embeddings_give_known_metrics(sets):
     assert metrics["segments"]["z_scl"]["max1"]["K"] == 3
     assert metrics["clustering"]["oracle"]["ari"] == pytest.approx(1.0)
     assert set(metrics["thresholds"]["z_scl"]) >= {"threshold", "test_threshold", "validation_best_f1"}
+    # Table 6 detects with the validation threshold when there is one (issue 14 item 6)
+    detected = metrics["clustering"]["detected"]
+    assert detected["threshold"] == metrics["thresholds"]["z_scl"]["threshold"]
+    assert detected["threshold_source"] == "validation"
+    alone, _ = evaluate(test, None, enrollment, ScoreConf())
+    assert alone["clustering"]["detected"]["threshold_source"] == "test"
+    assert alone["clustering"]["detected"]["threshold"] == alone["thresholds"]["z_scl"]["test_threshold"]
+    from sqe.eval.report import threshold_sources
+
+    assert threshold_sources({"con1": {"a": metrics, "b": alone}}, ["a", "b"]) == "`a`: validation; `b`: test"
     assert metrics["settings"]["i_auc"]["dtc_threshold"] == 0.7
 
 

@@ -1,4 +1,4 @@
-"""Agglomerative clustering (cosine, average linkage) and ARI, ARI_dist, ACC_clean (metrics.md §8)."""
+"""Agglomerative clustering (cosine, average linkage) and ARI, ARI_dist, ACC_clean."""
 from __future__ import annotations
 
 import logging

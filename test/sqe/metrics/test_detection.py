@@ -1,4 +1,4 @@
-"""Frame EER and minDCF against scikit-learn, brute force and the Gaussian reference values of metrics.md."""
+"""Frame EER and minDCF against scikit-learn, brute force and Gaussian reference values."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Segment embeddings, verification EER and prototype retrieval (metrics.md §5–7, §9)."""
+"""Segment embeddings, verification EER and prototype retrieval."""
 from __future__ import annotations
 
 from itertools import combinations

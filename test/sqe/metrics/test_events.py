@@ -1,4 +1,4 @@
-"""Frame masks <-> events, sed_scores_eval score frames, I-AUC and best intersection F1 (metrics.md §3)."""
+"""Frame masks <-> events, sed_scores_eval score frames, I-AUC and best intersection F1."""
 from __future__ import annotations
 
 import numpy as np

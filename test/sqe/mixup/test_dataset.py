@@ -137,3 +137,29 @@ def test_unmixed_pairs_are_labelled_by_the_teacher_or_ignored(parallel):
     ignored = MixupTrainingSet([d], MixupConf(p=0.0, unmixed_labels="ignore"), t, None, seed=0, labels=True)
     assert ignored.example(i, 1)["labels"] is None
     assert (ignored.batch([i], 1)["frame_labels"] == IGNORE).all()
+
+
+def shorten_reference(d, t, utt):
+    """Replace ``utt``'s reference by a shorter recording and its teacher scores by those of that length."""
+    import soundfile as sf
+
+    from sqe.data.arks import read_arrays, write_arrays
+
+    ref = d.parent / "wav" / f"{utt}_ref.wav"
+    x, sr = sf.read(ref, dtype="float32")
+    sf.write(ref, x[: x.size // 2], sr, subtype="PCM_16")
+    q_ref = read_arrays(t / "qref.scp")
+    q_ref[utt] = q_ref[utt][: q_ref[utt].size // 2]
+    write_arrays(t, "qref", q_ref)
+
+
+def test_a_reference_of_another_length_skips_that_pair_only(parallel, caplog):
+    """Issue 14 item 3: one unequal pair used to abort the whole set at start-up."""
+    d, bvcc, t = parallel
+    shorten_reference(d, t, "utt3")
+    ds = MixupTrainingSet([d], MixupConf(p=1.0, constrained=True), t, t / "vad", seed=3, labels=True)
+    assert "1 pair(s) whose reference has another length" in caplog.text
+    keys = [it.key for it in ds.items]
+    odd = ds.example(keys.index("utt3"), epoch=1)
+    assert odd["q_pseudo"] is None and odd["labels"] is None and ds.stats["skipped: length mismatch"] == 1
+    assert ds.example(keys.index("utt2"), epoch=1)["q_pseudo"] is not None

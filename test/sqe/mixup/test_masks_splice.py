@@ -46,6 +46,19 @@ def test_allowed_region_and_skip_reasons():
     region = allowed_region(q_ref, q_deg, speech, conf)
     assert np.flatnonzero(region).tolist() == list(range(6, 11))  # dilated 6..11, cut by the speech end
     np.testing.assert_array_equal(dilate(np.array([0, 0, 1, 0, 0]), 1), [False, True, True, True, False])
+
+
+def test_short_utterances_keep_their_length():
+    """Under 21 frames (0.42 s) the default dilation's kernel is longer than the utterance (issue 14 item 2)."""
+    conf = MixupConf(constrained=True)  # dilation 0.2 s = 10 frames each side
+    q_ref, q_deg = np.full(12, 4.0), np.full(12, 4.0)
+    q_deg[0] = 2.0
+    region = allowed_region(q_ref, q_deg, np.ones(12, dtype=np.int8), conf)
+    assert region.shape == (12,) and region[:11].all() and not region[11]
+    assert dilate(np.zeros(3), 10).shape == (3,)
+
+def test_skip_reasons():
+    conf = MixupConf(constrained=True, dilation_s=0.04)
     assert skip_reason(np.full(5, 3.4), np.full(5, 2.0), conf) == "reference below min_mos_ref"
     assert skip_reason(np.full(5, 4.5), np.full(5, 4.1), conf) == "degraded above max_mos_deg"
     assert skip_reason(np.full(5, 3.6), np.full(5, 3.8), conf) == "reference not better than degraded"

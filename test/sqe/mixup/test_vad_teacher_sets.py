@@ -117,6 +117,32 @@ def test_mixup_set_bad_inputs(tmp_path):
         make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out", MixupSetConf())
 
 
+def test_mixup_set_skips_a_pair_of_unequal_lengths(tmp_path):
+    from test_dataset import shorten_reference
+
+    d = make_data_dir(tmp_path, n=4, seconds=3.0)
+    teacher_arks(d, tmp_path / "t")
+    shorten_reference(d, tmp_path / "t", "utt3")
+    stats = make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "set", MixupSetConf(seed=1))
+    assert stats["mixed"] == 2 and stats["skipped: length mismatch"] == 1
+    assert "utt3-mix" not in DataDir.load(tmp_path / "set").utts
+
+
+def test_mixup_set_without_classes_labels_degraded_frames_unknown(tmp_path):
+    """Issue 14 item 4: without utt2cls the degraded frames were labelled clean (id 0)."""
+    d = make_data_dir(tmp_path, n=3, seconds=3.0)
+    (d / "utt2cls").unlink()
+    teacher_arks(d, tmp_path / "t")
+    stats = make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "set", MixupSetConf(seed=1))
+    mix = DataDir.load(tmp_path / "set")
+    assert stats["mixed"] == 3 and mix["cls2id"] == {"clean": 0, "unknown": 1}
+    labels = read_arrays(tmp_path / "set" / "frame_cls.scp")
+    for key in mix.utts:
+        assert mix["utt2cls"][key] == "unknown" and set(np.unique(labels[key])) == {0, 1}
+        events = sum(round((r.offset - r.onset) * 50) for r in mix["mix_segments"][key])
+        assert (labels[key] == 1).sum() == events
+
+
 def test_mixup_set_with_a_teacher_that_fails_every_constraint(tmp_path):
     d = make_data_dir(tmp_path, n=3, seconds=2.0)
     teacher_arks(d, tmp_path / "t")  # references score 4.5

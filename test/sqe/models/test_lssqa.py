@@ -69,6 +69,21 @@ def test_slices_without_context_match_full_forward_on_a_slice_of_audio():
     lat, _ = model.encoder.features(body, torch.tensor([body.shape[1]]))
     assert torch.allclose(lat[0, 1:14], out.latents[0, 11:24], atol=1e-5)
     assert not torch.allclose(xs[0], out.x[0, 10:25], atol=1e-3)  # the context is gone
+    # and what forward_slices computes is exactly the contextualiser, normalisation and heads run on the latent
+    # slice alone (issue 14 item 8)
+    piece = out.latents[:, 10:25]
+    mask = torch.ones(1, 15, dtype=torch.bool)
+    x = model._normalize(model.encoder.contextualize(piece, mask), mask)
+    q, _ = model.heads(x, mask)
+    assert torch.allclose(xs, x, atol=1e-6) and torch.allclose(qs, q, atol=1e-6)
+    # a batch of slices of different sizes: each equals its own run (padding does not leak in)
+    xs2, qs2, ms2 = model.forward_slices(out.latents.repeat(2, 1, 1), torch.tensor([10, 3]), torch.tensor([15, 6]))
+    assert ms2[1].sum() == 6 and torch.allclose(xs2[0], x[0], atol=1e-5)
+    short = out.latents[:, 3:9]
+    m6 = torch.ones(1, 6, dtype=torch.bool)
+    x6 = model._normalize(model.encoder.contextualize(short, m6), m6)
+    assert torch.allclose(xs2[1, :6], x6[0], atol=1e-5) and torch.allclose(qs2[1, :6], model.heads(x6, m6)[0][0],
+                                                                            atol=1e-5)
 
 
 def test_rating_normalisation():

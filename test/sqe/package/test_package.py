@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, make_data_dir, teacher_arks
+from conftest import REPO, StageRun, make_data_dir, teacher_arks
 from model_factories import validation_set
 
 from sqe.infer.embeddings import InferConf, enroll_dir, infer_dir
@@ -117,7 +117,7 @@ def test_embeddings_of_another_model_are_refused(tiny_package, tmp_path):
     assert not (tmp_path / "p" / INFO_FILE).exists()
 
 
-def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path):
+def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path, capsys):
     """The recipe's way: a validation mix-up set, the model's inference and enrollment, test metrics."""
     d = make_data_dir(tmp_path, n=8, seconds=3.0)
     (d / "utt2cls").write_text("".join(f"utt{i} {['wbgn', 'lpf'][i % 2]}\n" for i in sorted(range(1, 9), key=str)))
@@ -140,8 +140,7 @@ def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path):
     pkg = load_package(tmp_path / "con1.sqe.zip")
     assert list(pkg.prototypes[pkg.embedding][0]) == ["lpf", "wbgn"]
     assert "| test | z~ | 5.49 | 0.240 | 0.880 |" in (tmp_path / "con1.sqe" / "MODEL_CARD.md").read_text()
-    again = subprocess.run(run, capture_output=True, text=True, cwd=REPO)
+    again = StageRun("pack_model", args, capsys)
     assert again.returncode == 0 and "up to date" in again.stderr
-    missing = subprocess.run(run[:-4] + ["--results", "nope", "--out", str(tmp_path / "x")], capture_output=True,
-                             text=True, cwd=REPO)
+    missing = StageRun("pack_model", args[:-4] + ["--results", "nope", "--out", tmp_path / "x"], capsys)
     assert missing.returncode == 1 and "results/nope/metrics.json" in missing.stderr

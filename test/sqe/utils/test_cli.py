@@ -122,3 +122,43 @@ def test_set_takes_several_overrides_then_stops_at_the_positional(tmp_path, src)
     main, calls = make_stage()
     assert main(["--set", "factor=4", "verbose=true", str(src), "--out", str(tmp_path / "o")]) == 0
     assert (calls[-1].factor, calls[-1].verbose) == (4, True)
+
+
+def test_missing_outputs_are_rebuilt_not_skipped(tmp_path, src, caplog):
+    """Issue 14 item 1: a stage skipped as "up to date" after its outputs were deleted."""
+    calls = []
+    stage = Stage("toy2", "Writes in --out, outside it, and has a nested stage dir and logs.", ToyConf)
+    stage.add_argument("src")
+    outside = tmp_path / "data" / "made_elsewhere"
+
+    def run(ctx):
+        calls.append(1)
+        (ctx.out / "sub").mkdir(parents=True, exist_ok=True)
+        (ctx.out / "sub" / "a.txt").write_text("a")
+        (ctx.out / "log").mkdir(exist_ok=True)
+        (ctx.out / "log" / "toy.log").write_text("log")
+        (ctx.out / "other").mkdir(exist_ok=True)
+        (ctx.out / "other" / ".done").write_text("{}")  # another stage's outputs: not this stage's
+        (ctx.out / "other" / "x.txt").write_text("x")
+        outside.mkdir(parents=True, exist_ok=True)
+        ctx.written.append(outside)
+
+    def main(argv):
+        return stage.main(argv, run=run, inputs=lambda a, c: [a.src])
+
+    out = tmp_path / "o"
+    args = [str(src), "--out", str(out)]
+    assert main(args) == 0 and len(calls) == 1
+    record = json.loads((out / ".done").read_text())
+    assert "sub/a.txt" in record["files"] and "config.yaml" in record["files"]
+    assert not any(f.startswith(("log/", "other/")) or f == ".stamp" for f in record["files"])
+    assert record["outputs"] == [str(outside)]
+    (out / "log" / "toy.log").unlink()
+    (out / "other" / "x.txt").unlink()
+    assert main(args) == 0 and len(calls) == 1  # logs and other stages' files are not this stage's outputs
+    (out / "sub" / "a.txt").unlink()
+    assert main(args) == 0 and len(calls) == 2
+    assert "output(s) of the earlier run are missing (e.g." in caplog.text and (out / "sub" / "a.txt").is_file()
+    outside.rmdir()
+    assert main(args) == 0 and len(calls) == 3 and outside.is_dir()
+    assert main(args) == 0 and len(calls) == 3
