@@ -17,7 +17,7 @@ from sqe.infer.windowed import frame_outputs
 from sqe.losses.supcon import SupConConf, supcon_loss
 from sqe.models.lssqa import LSSQAModel, ModelConf, SCLConf
 from sqe.package.build import PackConf, write_package
-from sqe.train.checkpoint import save_checkpoint
+from sqe.models.checkpoint import save_checkpoint
 
 SR = 16000
 TYPES = ("clean", "wbgn", "lpf", "clip")

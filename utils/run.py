@@ -5,6 +5,6 @@ The logic lives in sqe.dispatch; this file only makes it runnable as a path, lik
 """
 import sys
 
-from sqe.dispatch.cli import main
+from sqe.dispatch.launcher_args import main
 
 sys.exit(main())

@@ -13,5 +13,4 @@ case "${cmd_backend}" in
   *) echo "cmd.sh: unknown cmd_backend '${cmd_backend}' (available: local, slurm)" >&2; return 1 ;;
 esac
 export train_cmd="${launcher}"            # CPU work and job arrays
-export decode_cmd="${launcher} --mem 4G"  # inference over data splits
 export cuda_cmd="${launcher}"             # stages add --gpu ${ngpu}

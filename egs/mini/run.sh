@@ -133,7 +133,8 @@ test_sets=(mini_test_mixup mini_test_ood_mixup)
 
 if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{infer,enroll}"; then
   for model in ${all_models}; do
-    require 7 "${exp_dir}/${model}/checkpoints/best.pt"
+    made_by=7; if [ "${model}" = baseline ]; then made_by=3; fi
+    require "${made_by}" "${exp_dir}/${model}/checkpoints/best.pt"
     ckpt="${exp_dir}/${model}/checkpoints/best.pt"
     run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/enroll/mini_val_ref/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/mini_val --source ref.scp --out "${exp_dir}/${model}/enroll/mini_val_ref" \

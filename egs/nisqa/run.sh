@@ -121,7 +121,8 @@ fi
 
 if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
   for model in ${all_models}; do
-    require 7 "exp/${model}/checkpoints/best.pt"
+    made_by=7; if [ "${model}" = baseline ]; then made_by=3; fi
+    require "${made_by}" "exp/${model}/checkpoints/best.pt"
     ckpt="exp/${model}/checkpoints/best.pt"
     run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/nisqa_val_sim --source ref.scp \

@@ -37,7 +37,7 @@ def _compare_roots(specs: list[str]) -> dict[str, Path]:
 
 
 def _run(ctx: StageContext) -> None:
-    from sqe.eval.plots import draw_figures
+    from sqe.eval.figure_data import draw_figures
     from sqe.eval.report import collect, results_markdown
     from sqe.utils.atomic import write_text_atomic
     from sqe.utils.errors import SqeError

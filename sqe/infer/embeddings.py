@@ -18,7 +18,7 @@ from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.infer.runner import AudioItem, check_frame_rate, run_model
-from sqe.train.checkpoint import load_model
+from sqe.models.checkpoint import load_model
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.log import get_logger
 

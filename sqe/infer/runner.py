@@ -10,7 +10,7 @@ import torch
 from sqe.audio.io import load_audio
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, norm_to_mos
-from sqe.train.data import bucket_batches, pad_waves
+from sqe.data.batching import bucket_batches, pad_waves
 from sqe.utils.errors import SqeError
 from sqe.utils.progress import progress
 

@@ -30,7 +30,7 @@ from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import num_frames
 from sqe.utils.log import get_logger
 from sqe.models.lssqa import mos_to_norm
-from sqe.train.data import UtteranceSet, pad_waves
+from sqe.data.batching import UtteranceSet, pad_waves
 
 log = get_logger(__name__)
 

@@ -15,7 +15,7 @@ from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.infer.runner import AudioItem, check_frame_rate, run_model
 from sqe.models.frames import num_frames
-from sqe.train.checkpoint import load_model
+from sqe.models.checkpoint import load_model
 from sqe.utils.log import get_logger
 
 log = get_logger(__name__)

@@ -12,18 +12,10 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from sqe.data.ratings import mos_to_norm, norm_to_mos  # noqa: F401  (part of this module's API)
 from sqe.models import frames as F
 from sqe.models.decoders import MOSHead, SCLHead
 from sqe.models.encoders import build_encoder
-
-
-def mos_to_norm(y: torch.Tensor) -> torch.Tensor:
-    """MOS [1, 5] -> [-1, 1] (the tanh range of the frame scores)."""
-    return (y - 1.0) / 2.0 - 1.0
-
-
-def norm_to_mos(q: torch.Tensor) -> torch.Tensor:
-    return 2.0 * (q + 1.0) + 1.0
 
 
 def standardize_batch(wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ from sqe.metrics.events import IAUCSettings, best_intersection_f1
 from sqe.package.card import model_card
 from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
 from sqe.models.lssqa import LSSQAModel
-from sqe.train.checkpoint import load_model, read_checkpoint
+from sqe.models.checkpoint import load_model, read_checkpoint
 from sqe.utils.atomic import atomic_path, write_text_atomic
 from sqe.utils.errors import SqeError
 from sqe.utils.provenance import environment_record

@@ -15,7 +15,7 @@ import torch
 from sqe.metrics.embedding import l2_normalize
 from sqe.models.lssqa import LSSQAModel
 from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
-from sqe.train.checkpoint import load_model
+from sqe.models.checkpoint import load_model
 from sqe.utils.errors import SqeError
 
 

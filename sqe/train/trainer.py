@@ -22,14 +22,14 @@ import numpy as np
 import torch
 
 from sqe.models.lssqa import LSSQAModel
-from sqe.train.checkpoint import check_architecture, read_checkpoint, save_checkpoint
+from sqe.models.checkpoint import check_architecture, read_checkpoint, save_checkpoint
 from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
 from sqe.mixup.dataset import MixupTrainingSet
-from sqe.train.data import UtteranceSet, bucket_batches
+from sqe.data.batching import UtteranceSet, bucket_batches
 from sqe.train.distributed import barrier, init_from_env, mean_of, shard, sync_gradients
 from sqe.train.step import compute_losses, loss_keys
-from sqe.train.validate import predict_utterances, scl_eer, utterance_metrics
+from sqe.train.monitor import predict_utterances, scl_eer, utterance_metrics
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger

@@ -114,3 +114,11 @@ def test_stage_11_packs_only_scored_contrastive_models(recipe, test_set, tmp_pat
     assert res.returncode == 1
     assert f"stage 11 needs exp/con1/results/{test_set}/metrics.json" in res.stderr
     assert "run: ./run.sh --stage 9 --stop_stage 11" in res.stderr
+
+
+def test_a_missing_baseline_names_stage_3(tmp_path):
+    d = recipe_tree(tmp_path / "repo", "nisqa")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SQE_")}
+    res = run(d, "--stage", "8", "--stop_stage", "8", "--models", "con1", env=env)
+    assert res.returncode == 1 and "stage 8 needs exp/baseline/checkpoints/best.pt" in res.stderr
+    assert "run: ./run.sh --stage 3 --stop_stage 8" in res.stderr

@@ -19,7 +19,7 @@ from sqe.mixup.splice import normalise, sample_mask_of
 from sqe.mixup.vad import FRAME_S, compute_vad_dir, frames_from_regions, speech_frames
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, ModelConf
-from sqe.train.checkpoint import save_checkpoint
+from sqe.models.checkpoint import save_checkpoint
 
 
 @pytest.fixture(scope="module")

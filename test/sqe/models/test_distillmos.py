@@ -189,7 +189,7 @@ def test_memory_layer_is_bounded(tmp_path):
 
 def test_a_checkpoint_of_another_encoder_kind_is_refused(tmp_path):
     from sqe.models.lssqa import LSSQAModel, ModelConf
-    from sqe.train.checkpoint import check_architecture, load_model, read_checkpoint, save_checkpoint
+    from sqe.models.checkpoint import check_architecture, load_model, read_checkpoint, save_checkpoint
 
     conf = ModelConf(encoder="distillmos_cnn", encoder_conf={"proj_dim": 8, "channels": 8, "layers": 1},
                      input_norm="none", hidden=[8, 8], d_z=4)

@@ -19,7 +19,7 @@ from sqe.mixup.evalset import MixupSetConf, make_mixup_set
 from sqe.package import load_package
 from sqe.package.build import PackConf, write_package
 from sqe.package.format import FORMAT, INFO_FILE
-from sqe.train.checkpoint import load_model
+from sqe.models.checkpoint import load_model
 from sqe.utils.errors import SqeError
 
 

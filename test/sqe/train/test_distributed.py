@@ -12,7 +12,7 @@ import torch
 import yaml
 from conftest import REPO, make_data_dir
 
-from sqe.train.checkpoint import read_checkpoint
+from sqe.models.checkpoint import read_checkpoint
 
 CONF = {
     "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 8, "layers": 1, "dropout": 0.0},

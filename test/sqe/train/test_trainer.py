@@ -12,7 +12,7 @@ import yaml
 from conftest import REPO, make_data_dir
 
 from sqe.train import step as step_module
-from sqe.train.checkpoint import check_architecture, load_model, read_checkpoint
+from sqe.models.checkpoint import check_architecture, load_model, read_checkpoint
 from sqe.train.conf import TrainConf
 from sqe.train.trainer import Trainer, TrainingDiverged
 from sqe.utils.config import from_dict

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sqe.models.lssqa import LSSQAModel, ModelConf
-from sqe.train.checkpoint import FORMAT, load_model, read_checkpoint, save_checkpoint
+from sqe.models.checkpoint import FORMAT, load_model, read_checkpoint, save_checkpoint
 from sqe.utils.errors import SqeError
 
 TINY = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, conv_dim=[16] * 7,
@@ -37,7 +37,7 @@ def test_wav2vec2_checkpoint_loads_without_its_pretrained_directory(tmp_path):
     for f in (tmp_path / "pretrained").iterdir():
         f.unlink()
     (tmp_path / "pretrained").rmdir()
-    code = (f"import torch\nfrom sqe.train.checkpoint import load_model\n"
+    code = (f"import torch\nfrom sqe.models.checkpoint import load_model\n"
             f"m = load_model({str(tmp_path / 'm.pt')!r})\nprint(m.encoder.model.config.hidden_size)\n")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

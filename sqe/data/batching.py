@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sqe.audio.io import TARGET_SR as SR
 from sqe.audio.io import load_audio
 from sqe.data.datadir import DataDir
+from sqe.data.ratings import mos_to_norm
 from sqe.data.tables import DataError
-from sqe.models.lssqa import mos_to_norm
-
-SR = 16000
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Utterance-level validation: MOS predictions of a data dir and their agreement with utt2mos."""
+"""What training monitors on the validation data: utterance MOS predictions and their agreement with utt2mos
+(SRCC, LCC, MSE), and the authors' contrastive monitor (scl_eer) on a fixed mix-up set."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,7 @@ import torch
 from scipy import stats
 
 from sqe.models.lssqa import LSSQAModel, norm_to_mos
-from sqe.train.data import UtteranceSet, bucket_batches, collate
+from sqe.data.batching import UtteranceSet, bucket_batches, collate
 
 
 @torch.no_grad()

@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from sqe.train.data import bucket_batches, collate
+from sqe.data.batching import bucket_batches, collate
 
 
 def test_buckets_respect_every_limit_and_cover_each_utterance_once():

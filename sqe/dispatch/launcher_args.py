@@ -1,4 +1,4 @@
-"""Command line of the launcher (``utils/run.py``).
+"""Command line of the launcher (``utils/run.py``): its options, parsed and passed to a backend.
 
 Usage:
     utils/run.py [--backend local|slurm] [--config conf/slurm.conf] [--max_jobs_run N] [--gpu N] [--num_threads N] [--mem M] [--time T]

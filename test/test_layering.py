@@ -1,0 +1,58 @@
+"""The package's import layers: a module imports only from its own layer or lower ones (issue 14). Lazy imports
+inside functions count too: a lower layer must not reach up at run time either."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import REPO
+
+# lowest first; a package may import from any package of its own or an earlier layer
+LAYERS = [
+    {"utils"},
+    {"audio"},
+    {"data", "dispatch"},
+    {"simulate", "speech", "metrics"},
+    {"corpora", "models", "losses"},
+    {"mixup", "infer"},
+    {"train", "eval", "package"},
+    {"analyze"},
+    {"search"},
+    {"bin"},
+]
+RANK = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqe."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith("sqe.")}
+    return names
+
+
+def test_every_package_has_a_layer():
+    packages = {p.name for p in (REPO / "sqe").iterdir() if (p / "__init__.py").is_file()}
+    assert packages == set(RANK), sorted(packages ^ set(RANK))
+
+
+def test_no_module_imports_a_higher_layer():
+    upward = []
+    for path in sorted((REPO / "sqe").rglob("*.py")):
+        rel = path.relative_to(REPO / "sqe")
+        if len(rel.parts) < 2:
+            continue
+        own = rel.parts[0]
+        for pkg in imported_packages(path):
+            if pkg in RANK and RANK[pkg] > RANK[own]:
+                upward.append(f"sqe/{rel} imports sqe.{pkg}")
+    assert not upward, "\n".join(upward)
+
+
+def test_nothing_below_train_imports_train():
+    below = [p for p in (REPO / "sqe").rglob("*.py") if p.relative_to(REPO / "sqe").parts[0] not in ("train", "bin")]
+    offenders = [str(p.relative_to(REPO)) for p in below if "train" in imported_packages(p)]
+    assert not offenders, offenders
