@@ -10,6 +10,13 @@
 #                                     run "python -m MODULE ARGS" through the job launcher into LOG, save the
 #                                     exact command as a replayable script next to LOG (LOG minus .log plus
 #                                     .cmd), and exit 1 if it fails (the launcher prints the log's tail)
+#   contrastive_models "MODELS"      the models of a list with a contrastive (SCL) branch, one per line: by the
+#                                     recipes' naming convention those called con*
+#   cross_detector MODEL "MODELS" EXP SET ENROLL
+#                                     the sqe.bin.score arguments of Table 6's cross detection, one per line:
+#                                     CON2's embeddings clustered on the segments CON1 detects on SET (CON1's
+#                                     inference, enrollment ENROLL and metrics under EXP); nothing for other
+#                                     models or without con1 in MODELS
 # Expects the variables stage, stop_stage and (optionally) skip_stages.
 
 declare -A _sqe_stage_what=()
@@ -82,4 +89,21 @@ run_stage() {
   if grep -qs "is up to date, skipping" "${logf}"; then
     _sqe_log 1 "Stage ${_sqe_current_stage}: outputs up to date, nothing rerun"
   fi
+}
+
+contrastive_models() {
+  local m
+  for m in $1; do
+    if [[ "${m}" == con* ]]; then echo "${m}"; fi
+  done
+  return 0
+}
+
+cross_detector() {
+  local model=$1 models=$2 exp=$3 set=$4 enroll=$5
+  if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
+    printf '%s\n' --detector "${exp}/con1/infer/${set}" "${exp}/con1/enroll/${enroll}" \
+      "${exp}/con1/results/${set}/metrics.json"
+  fi
+  return 0
 }

@@ -135,11 +135,7 @@ fi
 if stage_on 9 "scoring of ${models} -> exp/<model>/results/libriaug_test_clean_mixup"; then
   for model in ${models}; do
     require 8 "exp/${model}/infer/libriaug_test_clean_mixup/q.scp"
-    detector=()
-    if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
-      detector=(--detector exp/con1/infer/libriaug_test_clean_mixup exp/con1/enroll/libritts_dev_clean
-                exp/con1/results/libriaug_test_clean_mixup/metrics.json)
-    fi
+    mapfile -t detector < <(cross_detector "${model}" "${models}" exp libriaug_test_clean_mixup libritts_dev_clean)
     # prototypes and thresholds from LibriAugmented dev-clean (paper §6.1.3)
     run_stage "${train_cmd}" "exp/${model}/results/libriaug_test_clean_mixup/log/score.log" sqe.bin.score \
       --test_infer "exp/${model}/infer/libriaug_test_clean_mixup" --test_data data/libriaug_test_clean_mixup \
@@ -155,10 +151,7 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
     --sets libriaug_test_clean_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
 fi
 
-packed_models=()  # the contrastive models: they type degradations by their embeddings
-for model in ${models}; do
-  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
-done
+mapfile -t packed_models < <(contrastive_models "${models}")  # they type degradations by their embeddings
 
 if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> exp/<model>/package"; then
   for model in "${packed_models[@]}"; do

@@ -163,11 +163,7 @@ if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>
         enroll=mini_enroll_ood
         valid=()
       fi
-      detector=()
-      if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
-        # Table 6: CON2 embeddings also clustered on the segments CON1 detects
-        detector=(--detector "${exp_dir}/con1/infer/${set}" "${exp_dir}/con1/enroll/${enroll}" "${exp_dir}/con1/results/${set}/metrics.json")
-      fi
+      mapfile -t detector < <(cross_detector "${model}" "${models}" "${exp_dir}" "${set}" "${enroll}")  # Table 6
       run_stage "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score \
         --test_infer "${exp_dir}/${model}/infer/${set}" --test_data "data/${set}" --enroll "${exp_dir}/${model}/enroll/${enroll}" \
         "${valid[@]}" "${detector[@]}" --out "${exp_dir}/${model}/results/${set}" "${extra[@]}"
@@ -183,10 +179,7 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
     "${compare[@]}" --sets "${test_sets[@]}" --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
 fi
 
-packed_models=()  # the contrastive models: they type degradations by their embeddings
-for model in ${models}; do
-  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
-done
+mapfile -t packed_models < <(contrastive_models "${models}")  # they type degradations by their embeddings
 
 if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> ${exp_dir}/<model>/package"; then
   for model in "${packed_models[@]}"; do

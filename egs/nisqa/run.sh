@@ -137,12 +137,7 @@ fi
 if stage_on 9 "scoring of ${all_models} on nisqa_test_sim_mixup -> exp/<model>/results"; then
   for model in ${all_models}; do
     require 8 "exp/${model}/infer/nisqa_test_sim_mixup/q.scp"
-    detector=()
-    if [ "${model}" = con2 ] && [[ " ${models} " == *" con1 "* ]]; then
-      # Table 6: CON2 embeddings also clustered on the segments CON1 detects
-      detector=(--detector exp/con1/infer/nisqa_test_sim_mixup exp/con1/enroll/nisqa_val_sim_ref
-                exp/con1/results/nisqa_test_sim_mixup/metrics.json)
-    fi
+    mapfile -t detector < <(cross_detector "${model}" "${models}" exp nisqa_test_sim_mixup nisqa_val_sim_ref)  # Table 6
     run_stage "${train_cmd}" "exp/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
       --test_infer "exp/${model}/infer/nisqa_test_sim_mixup" --test_data data/nisqa_test_sim_mixup \
       --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
@@ -157,10 +152,7 @@ if stage_on 10 "report -> exp/RESULTS.md"; then
     --sets nisqa_test_sim_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
 fi
 
-packed_models=()  # the contrastive models: they type degradations by their embeddings
-for model in ${models}; do
-  if [[ "${model}" == con* ]]; then packed_models+=("${model}"); fi
-done
+mapfile -t packed_models < <(contrastive_models "${models}")  # they type degradations by their embeddings
 
 if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> exp/<model>/package"; then
   for model in "${packed_models[@]}"; do

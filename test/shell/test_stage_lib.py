@@ -56,3 +56,16 @@ def test_run_stage_logs_replays_and_fails_loudly(tmp_path):
     replay = (tmp_path / "exp" / "log" / "validate.cmd").read_text()
     assert "python -m sqe.bin.validate_data --progress false data" in replay
     assert replay.startswith("#!/usr/bin/env bash\n# Replays stage 1 (validate)")
+
+
+def test_contrastive_models_and_cross_detector():
+    res = bash('mapfile -t m < <(contrastive_models "baseline sup2 con1 con2"); echo "${#m[@]} ${m[*]}"\n'
+               'mapfile -t d < <(cross_detector con2 "sup2 con1 con2" exp test_mixup val_ref); printf "%s|" "${d[@]}"; echo\n'
+               'mapfile -t d < <(cross_detector con2 "con2" exp test_mixup val_ref); echo "${#d[@]}"\n'
+               'mapfile -t d < <(cross_detector con1 "con1 con2" exp test_mixup val_ref); echo "${#d[@]}"\n'
+               'mapfile -t m < <(contrastive_models "sup1 sup2"); echo "${#m[@]}"')
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split("\n")[:-1] == [
+        "2 con1 con2",
+        "--detector|exp/con1/infer/test_mixup|exp/con1/enroll/val_ref|exp/con1/results/test_mixup/metrics.json|",
+        "0", "0", "0"]
