@@ -15,6 +15,7 @@ from sqe.utils.errors import SqeError
 
 TARGET_SR = 16000
 BLOCK = 1 << 18  # frames read at a time from a long file
+INITIAL_SAMPLES = TARGET_SR * 3600 * 2  # the largest output buffer allocated before reading (2 h at 16 kHz)
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,10 @@ def _stream_file(path: str, channel: str) -> Signal:
     with f:
         sr, channels = f.samplerate, f.channels
         stream = soxr.ResampleStream(sr, TARGET_SR, 1, dtype="float32", quality="HQ") if sr != TARGET_SR else None
-        # filled in place (one output-size array, no list of blocks to concatenate); grown if the header lied
-        wav = np.zeros(int(max(f.frames, 0) * TARGET_SR / sr + 0.5) + 64, dtype=np.float32)
+        # filled in place (one output-size array, no list of blocks to concatenate), sized from the header but at
+        # most INITIAL_SAMPLES (a header may lie), and grown by half when full
+        expected = int(max(f.frames, 0) * TARGET_SR / sr + 0.5) + 64
+        wav = np.zeros(min(expected, INITIAL_SAMPLES), dtype=np.float32)
         filled, consumed = 0, 0
         while True:
             try:
@@ -133,7 +136,7 @@ def _stream_file(path: str, channel: str) -> Signal:
             consumed += block.shape[0]
             out = stream.resample_chunk(mono, last=last) if stream is not None else mono
             if filled + out.size > wav.size:
-                wav = np.concatenate([wav[:filled], np.zeros(max(out.size, wav.size // 2), np.float32)])
+                wav = np.concatenate([wav[:filled], np.zeros(max(out.size, wav.size // 2, BLOCK), np.float32)])
             wav[filled:filled + out.size] = out
             filled += out.size
             if last:

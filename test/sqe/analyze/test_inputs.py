@@ -35,6 +35,9 @@ def test_long_file_is_streamed_in_blocks_to_the_same_samples(tmp_path, monkeypat
     blocks = read_signal(Input("n", str(path)))
     assert blocks.wav.size == whole.wav.size == 48000
     np.testing.assert_allclose(blocks.wav, whole.wav, atol=1e-5)
+    monkeypatch.setattr(inputs, "INITIAL_SAMPLES", 500)  # the output buffer grows many times while reading
+    grown = read_signal(Input("n", str(path)))
+    np.testing.assert_array_equal(grown.wav, blocks.wav)
     np.testing.assert_allclose(whole.wav, resample(x, 44100, 16000), atol=1e-4)
 
 
