@@ -61,9 +61,14 @@ class TrainConf:
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on GPU, fp32 on CPU
-    # model selection: utterance SRCC on --valid_data (maximised) or the frame-embedding verification EER of
-    # z~ on the fixed validation mix-up set --valid_mixup (minimised, the authors' scl_EER)
+    # model selection: utterance SRCC on --valid_data (maximised) or the frame-embedding verification EER on the
+    # fixed validation mix-up set --valid_mixup (minimised, the authors' scl_EER)
     select_metric: Literal["srcc", "scl_eer"] = "srcc"
+    # scl_EER's embedding: z_scl (the authors' monitor) or z~ (the projection SupCon trains)
+    scl_eer_embedding: Literal["z_scl", "z_tilde"] = "z_scl"
+    # scl_EER's clean frames: "auto" leaves them out when clean is not an anchor class of the loss (CON2, as the
+    # authors' monitor does), "include" always counts them as a class
+    scl_eer_clean: Literal["auto", "include"] = "auto"
     checkpoint_every_steps: int = 100  # also checkpoint mid-epoch, so a killed job loses little
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     debug_kill_after_steps: int | None = None  # tests only: SIGKILL this process after that many steps

@@ -37,11 +37,12 @@ def utterance_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     return {"srcc": srcc, "lcc": lcc, "mse": float(np.mean((pred - target) ** 2))}
 
 
-def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, max_frames: int = 6000, max_classes: int = 20,
-            seed: int = 0) -> float:
-    """The authors' contrastive monitor: frame embeddings z~ of a fixed mix-up set (labelled by its frame_cls
-    ark), L2-normalised and centred; up to ``max_classes`` random classes; pairs (i, perm(i)) of up to
-    ``max_frames`` frames scored by cosine similarity; EER of "same class" (a fraction, lower is better)."""
+def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, embedding: str = "z_scl", ignore_clean: bool = False,
+            max_frames: int = 6000, max_classes: int = 20, seed: int = 0) -> float:
+    """The authors' contrastive monitor: frame embeddings (``embedding``: z_scl, or z~) of a fixed mix-up set
+    (labelled by its frame_cls ark; clean frames left out with ``ignore_clean``), L2-normalised and centred; up to
+    ``max_classes`` random classes; pairs (i, perm(i)) of up to ``max_frames`` frames scored by cosine
+    similarity; EER of "same class" (a fraction, lower is better)."""
     from pathlib import Path
 
     from sqe.data.arks import read_arrays
@@ -55,9 +56,11 @@ def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, max_frames: int 
     items = [AudioItem(u, dd["wav.scp"][u], dd["utt2num_samples"][u]) for u in dd.utts]
     zs, cs = [], []
     for key, out in run_model(model, items, device, embeddings=True, desc="scl_eer"):
-        zs.append(out["z_tilde"])
-        cs.append(labels[key][: out["z_tilde"].shape[0]])
+        zs.append(out[embedding])
+        cs.append(labels[key][: out[embedding].shape[0]])
     z, c = np.concatenate(zs), np.concatenate(cs)
+    if ignore_clean:
+        z, c = z[c != 0], c[c != 0]
     z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
     z = z - z.mean(0)
     rng = np.random.default_rng(seed)

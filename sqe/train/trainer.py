@@ -164,7 +164,9 @@ class Trainer:
         target = np.array([it.mos for it in self.valid.items])
         metrics = {f"valid_{k}": v for k, v in utterance_metrics(pred, target).items()}
         if self.valid_mixup is not None and self.model.scl is not None:
-            metrics["valid_scl_eer"] = scl_eer(self.model, self.valid_mixup, self.device)
+            clean_not_anchor = 0 in self.conf.loss.scl.exclude_anchor_classes
+            metrics["valid_scl_eer"] = scl_eer(self.model, self.valid_mixup, self.device, self.conf.scl_eer_embedding,
+                                               self.conf.scl_eer_clean == "auto" and clean_not_anchor)
         return metrics
 
     # -- the loop -----------------------------------------------------------------------------------
