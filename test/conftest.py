@@ -111,3 +111,13 @@ class StageRun:
         self.returncode = importlib.import_module(f"sqe.bin.{verb}").main([str(a) for a in args])
         captured = capsys.readouterr()
         self.stdout, self.stderr = captured.out, captured.err
+
+
+class CodePayload:
+    """Unpickling this runs ``os.mkdir(target)``: what a crafted checkpoint could do."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.mkdir, (self.target,))

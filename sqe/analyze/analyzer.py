@@ -17,6 +17,7 @@ import torch
 from sqe.analyze.regions import FRAME_S, Region, energy_speech, find_regions, frame_levels, region_vector, rvad_speech
 from sqe.audio.resample import resample
 from sqe.eval.evaluate import cosine_scores
+from sqe.infer.runner import choose_device
 from sqe.infer.windowed import WindowConf, frame_outputs
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
@@ -74,8 +75,7 @@ class Analyzer:
     def __init__(self, package: ModelPackage, conf: AnalyzeConf | None = None):
         self.package = package
         self.conf = conf or AnalyzeConf()
-        self.device = torch.device("cuda" if self.conf.device == "cuda" or (
-            self.conf.device == "auto" and torch.cuda.is_available()) else "cpu")
+        self.device = choose_device(self.conf.device)
         self.model = package.model.to(self.device).eval()
         self.autocast = self.conf.precision == "bf16" or (self.conf.precision == "auto" and self.device.type == "cuda")
         key = package.embedding if self.conf.detector == "embedding" else "mos"

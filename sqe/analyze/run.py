@@ -9,7 +9,8 @@ from typing import Any
 
 from sqe.analyze.analyzer import Analyzer
 from sqe.analyze.inputs import Input, read_signal
-from sqe.analyze.writers import (failed_row, region_lines, summary_row, write_file_outputs, write_summary)
+from sqe.analyze.writers import (SUMMARY_COLUMNS, failed_row, region_line, region_lines, summary_row,
+                                 write_file_outputs, write_summary)
 from sqe.audio.io import AudioError
 from sqe.utils.log import get_logger
 from sqe.utils.progress import progress
@@ -24,14 +25,9 @@ def _resumed(out: Path, item: Input) -> tuple[dict[str, Any], list[str]] | None:
     done = json.loads(path.read_text())
     if done.get("source") != item.entry:
         return None
-    row = {k: done.get(k) for k in ("file", "status", "reason", "source", "duration_s", "sample_rate", "channels",
-                                    "level_dbfs", "gain_db", "mos", "mos_speech", "speech_s", "degraded_s",
-                                    "main_type")}
+    row = {k: done.get(k) for k in SUMMARY_COLUMNS}
     row["regions"] = len(done["regions"])
-    lines = ["\t".join([item.name, f"{r['onset']:.2f}", f"{r['offset']:.2f}", f"{r['score']:.4f}", f"{r['mos']:.3f}",
-                        r["type"], f"{r['similarity']:.4f}",
-                        ",".join(f"{n['type']}:{n['similarity']:.3f}" for n in r["nearest"])])
-             for r in done["regions"]]
+    lines = [region_line(item.name, r) for r in done["regions"]]
     return row, lines
 
 

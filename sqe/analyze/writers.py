@@ -72,10 +72,16 @@ def write_file_outputs(out: Path, result: FileAnalysis, source: str, package: st
     write_text_atomic(out / "scores" / f"{result.name}.tsv", "\n".join(lines) + "\n")
 
 
+def region_line(name: str, region: dict[str, Any]) -> str:
+    """One row of regions.tsv from a region as ``Region.as_dict`` (and the per-file JSON) holds it."""
+    r = region
+    nearest = ",".join(f"{n['type']}:{n['similarity']:.3f}" for n in r["nearest"])
+    return "\t".join([name, f"{r['onset']:.2f}", f"{r['offset']:.2f}", f"{r['score']:.4f}", f"{r['mos']:.3f}",
+                      r["type"], f"{r['similarity']:.4f}", nearest])
+
+
 def region_lines(result: FileAnalysis) -> list[str]:
-    return ["\t".join([result.name, f"{r.onset:.2f}", f"{r.offset:.2f}", f"{r.score:.4f}", f"{r.mos:.3f}", r.type,
-                       f"{r.similarity:.4f}", ",".join(f"{t}:{s:.3f}" for t, s in r.nearest)])
-            for r in result.regions]
+    return [region_line(result.name, r.as_dict()) for r in result.regions]
 
 
 def _cell(v: Any) -> str:

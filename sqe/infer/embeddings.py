@@ -17,7 +17,7 @@ import torch
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
-from sqe.infer.runner import AudioItem, check_frame_rate, run_model
+from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model
 from sqe.models.checkpoint import load_model
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.log import get_logger
@@ -40,10 +40,6 @@ class InferConf:
             raise ValueError(f"unknown embedding(s) {bad} (known: {', '.join(EMBEDDINGS)})")
 
 
-def _device(choice: str) -> torch.device:
-    return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
-
-
 def items_of(dd: DataDir, source: str = "wav.scp", unique: bool = False) -> list[AudioItem]:
     """Audio items of a data dir (``source``: wav.scp or ref.scp; ``unique``: each audio entry once)."""
     if source not in dd:
@@ -61,7 +57,7 @@ def items_of(dd: DataDir, source: str = "wav.scp", unique: bool = False) -> list
 
 
 def infer_dir(checkpoint: Path, data: Path, out: Path, conf: InferConf) -> dict[str, int]:
-    device = _device(conf.device)
+    device = choose_device(conf.device)
     model = load_model(checkpoint, device)
     check_frame_rate(model, device)
     dd = DataDir.load(data)
@@ -84,7 +80,7 @@ def infer_dir(checkpoint: Path, data: Path, out: Path, conf: InferConf) -> dict[
 
 def enroll_dir(checkpoint: Path, data: Path, source: str, out: Path, conf: InferConf) -> dict[str, np.ndarray]:
     """Enrollment embeddings from the clean audio ``source`` (ref.scp or wav.scp) of a data dir."""
-    device = _device(conf.device)
+    device = choose_device(conf.device)
     model = load_model(checkpoint, device)
     dd = DataDir.load(data)
     items = items_of(dd, source, unique=True)

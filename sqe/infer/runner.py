@@ -24,6 +24,11 @@ class AudioItem:
     end: float | None = None
 
 
+def choose_device(choice: str) -> torch.device:
+    """``auto`` (a GPU if there is one), ``cuda`` or ``cpu``."""
+    return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
+
+
 def check_frame_rate(model: LSSQAModel, device: torch.device) -> None:
     """The model must produce 50 frames per second of audio (the grid of every ark and mask)."""
     with torch.no_grad():

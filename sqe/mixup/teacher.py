@@ -13,7 +13,7 @@ from scipy import ndimage, signal
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
-from sqe.infer.runner import AudioItem, check_frame_rate, run_model
+from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model
 from sqe.models.frames import num_frames
 from sqe.models.checkpoint import load_model
 from sqe.utils.log import get_logger
@@ -60,8 +60,7 @@ def parallel_items(dd: DataDir, path: Path) -> tuple[list[AudioItem], list[Audio
 
 
 def dump_frame_scores(checkpoint: Path, data: Path, out: Path, conf: TeacherConf) -> dict[str, int]:
-    device = torch.device("cuda" if conf.device == "cuda" or (conf.device == "auto" and torch.cuda.is_available())
-                          else "cpu")
+    device = choose_device(conf.device)
     model = load_model(checkpoint, device)
     check_frame_rate(model, device)
     dd = DataDir.load(data)

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 import torch
+from conftest import CodePayload
 
 from sqe.models.lssqa import LSSQAModel, ModelConf
 from sqe.models.checkpoint import FORMAT, load_model, read_checkpoint, save_checkpoint
@@ -59,19 +60,9 @@ def test_distillmos_checkpoint_loads_without_the_wheel(tmp_path, monkeypatch):
         LSSQAModel(conf)
 
 
-class _Payload:
-    """Unpickling this runs ``os.mkdir(target)``: what a crafted checkpoint could do."""
-
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.mkdir, (self.target,))
-
-
 def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(tmp_path):
     target = tmp_path / "pwned"
-    torch.save({"format": FORMAT, "model_conf": {}, "model": {}, "state": _Payload(str(target))}, tmp_path / "bad.pt")
+    torch.save({"format": FORMAT, "model_conf": {}, "model": {}, "state": CodePayload(str(target))}, tmp_path / "bad.pt")
     with pytest.raises(SqeError, match="refusing checkpoint .*bad.pt: it holds objects other than tensors.*posix.mkdir"):
         read_checkpoint(tmp_path / "bad.pt")
     with pytest.raises(SqeError, match="refusing checkpoint"):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, StageRun, make_data_dir, teacher_arks
+from conftest import REPO, CodePayload, StageRun, make_data_dir, teacher_arks
 from model_factories import validation_set
 
 from sqe.infer.embeddings import InferConf, enroll_dir, infer_dir
@@ -84,21 +83,13 @@ def test_damaged_or_foreign_packages_are_refused(tiny_package, tmp_path):
         load_package(tmp_path / "bad.zip")
 
 
-class _Payload:
-    def __init__(self, target):
-        self.target = target
-
-    def __reduce__(self):
-        return (os.mkdir, (self.target,))
-
-
 def test_a_model_that_would_run_code_is_refused_even_with_matching_checksums(tiny_package, tmp_path):
     from sqe.package.format import sha256
 
     pkg = copy_of(tiny_package, tmp_path)
     target = tmp_path / "pwned"
     payload = torch.load(pkg / "model.pt", weights_only=True)
-    torch.save({**payload, "extra": _Payload(str(target))}, pkg / "model.pt")
+    torch.save({**payload, "extra": CodePayload(str(target))}, pkg / "model.pt")
     info = json.loads((pkg / INFO_FILE).read_text())
     info["files"]["model.pt"] = sha256(pkg / "model.pt")
     (pkg / INFO_FILE).write_text(json.dumps(info))
