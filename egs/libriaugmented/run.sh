@@ -12,6 +12,7 @@ ngpu=1                      # GPUs for inference (0 = CPU)
 model_dir=../nisqa/exp      # where the models of egs/nisqa are (<model>/checkpoints/best.pt)
 models="baseline sup1 sup2 con1 con2"  # models evaluated
 overwrite=false             # true: rerun stages even when their outputs are up to date
+vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -26,7 +27,7 @@ Stages:
   2  LibriTTS dev-clean (the clean enrollment set) -> data/libritts_dev_clean      (db.sh: LIBRITTS)
   3  CHiME-3 background noises -> data/chime3_noise                                (db.sh: CHIME3)
   4  LibriAugmented: every utterance impaired by a single and a double -> data/libriaug_{dev,test}_clean
-  5  speech regions (rVAD) -> dump/vad/<set>
+  5  speech regions (rVAD of the --vad_signal degraded|reference signals) -> dump/vad/<set>
   6  teacher frame scores (the egs/nisqa Baseline) -> dump/teacher/<set>
   7  fixed partial-mix-up sets -> data/libriaug_{dev,test}_clean_mixup
   8  inference and enrollment (LibriTTS dev-clean) of the egs/nisqa models -> exp/<model>/{infer,enroll}
@@ -85,14 +86,14 @@ if stage_on 4 "LibriAugmented -> data/libriaug_*"; then
   done
 fi
 
-if stage_on 5 "speech regions (rVAD) -> dump/vad/<set>"; then
+if stage_on 5 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<set>"; then
   for split in ${splits}; do
     set=libriaug_${split}
     require 4 "data/${set}/ref.scp"
     run_stage "${train_cmd} JOB=1:${nj}" "dump/vad/${set}/log/compute_vad.JOB.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" --part JOB --nparts "${nj}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" --part JOB --nparts "${nj}" "${extra[@]}"
     run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" "${extra[@]}"
   done
 fi
 

@@ -15,6 +15,7 @@ models="sup2 con1 con2"     # models trained on mix-up in stage 7 (conf/<model>.
 encoder=distillmos          # distillmos: the frozen pretrained DistillMOS CNN (conf/*.yaml, exp/, dump/teacher);
                             # logmel: a log-mel CNN trained from scratch (conf/logmel/*.yaml, exp/logmel/,
                             # dump/logmel/teacher), tested on the evaluation sets of the default encoder
+vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -30,7 +31,7 @@ Stages:
   1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
   2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
   3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp[/logmel]/baseline
-  4  speech regions (rVAD) -> dump/vad/<set>
+  4  speech regions (rVAD of the --vad_signal degraded|reference signals) -> dump/vad/<set>
   5  teacher frame scores of degraded and reference signals -> dump[/logmel]/teacher/<set>
   6  fixed partial-mix-up sets (0.4-2.0 s segments; default encoder's teacher) -> data/mini_*_mixup
   7  train the mix-up models (--models "${models}") -> exp[/logmel]/<model>
@@ -81,14 +82,14 @@ fi
 sets="mini_train mini_val mini_test mini_test_ood"
 eval_sets="mini_val mini_test mini_test_ood"
 
-if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
+if stage_on 4 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<set>"; then
   for set in ${sets}; do
     require 2 "data/${set}/ref.scp"
     # a JOB array over blocks of utterances, then one call that collects the blocks
     run_stage "${train_cmd} JOB=1:${nj}" "dump/vad/${set}/log/compute_vad.JOB.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" --part JOB --nparts "${nj}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" --part JOB --nparts "${nj}" "${extra[@]}"
     run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" "${extra[@]}"
   done
 fi
 

@@ -14,6 +14,7 @@ encoder=""                  # pretrained encoder: hub name or local directory (d
 nisqa_resample=on_the_fly   # NISQA's 48 kHz files: resampled on_the_fly or converted once
 train_args=""               # extra options of every training, e.g. "--set optim.epochs=50 batch.max_utts=32"
 overwrite=false             # true: rerun stages even when their outputs are up to date
+vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -28,7 +29,7 @@ Stages:
   1  NISQA corpus -> data/nisqa_{train_sim,val_sim,test_for,test_p501,test_sim,...}   (db.sh: NISQA)
   2  BVCC -> data/bvcc_{train,val,test}                                              (db.sh: BVCC)
   3  train the Baseline (L_LSSQA; the teacher) -> exp/baseline
-  4  speech regions (rVAD) -> dump/vad/<set>
+  4  speech regions (rVAD of the --vad_signal degraded|reference signals) -> dump/vad/<set>
   5  teacher frame scores -> dump/teacher/<set>
   6  fixed partial-mix-up sets -> data/nisqa_{val_sim,test_sim}_mixup
   7  train the mix-up models (--models) -> exp/<model>
@@ -77,13 +78,13 @@ if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
     --valid_data "${valid_data[@]}" --out exp/baseline "${enc[@]}" "${extra[@]}"
 fi
 
-if stage_on 4 "speech regions (rVAD) -> dump/vad/<set>"; then
+if stage_on 4 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<set>"; then
   for set in ${sets}; do
     require 1 "data/${set}/ref.scp"
     run_stage "${train_cmd} JOB=1:${nj}" "dump/vad/${set}/log/compute_vad.JOB.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" --part JOB --nparts "${nj}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" --part JOB --nparts "${nj}" "${extra[@]}"
     run_stage "${train_cmd}" "dump/vad/${set}/log/compute_vad.log" sqe.bin.compute_vad \
-      --data "data/${set}" --out "dump/vad/${set}" "${extra[@]}"
+      --data "data/${set}" --out "dump/vad/${set}" --signal "${vad_signal}" "${extra[@]}"
   done
 fi
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -37,24 +37,35 @@ def check_frame_rate(model: LSSQAModel, device: torch.device) -> None:
         raise SqeError(f"the model gives {out.q.shape[1]} frames per second; sqe's arks and masks need 50")
 
 
+def read_item(item: AudioItem) -> np.ndarray:
+    return load_audio(item.entry, item.key, start=item.start, end=item.end)
+
+
 @torch.no_grad()
 def run_model(model: LSSQAModel, items: Sequence[AudioItem], device: torch.device, max_audio_s: float = 120.0,
-              embeddings: bool = False, autocast: bool = False, desc: str = "infer"
-              ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
-    """Yield ``(key, {"q": frame MOS (L,), ["x", "z_mos", "z_scl", "z_tilde": (L, D)]})`` in batches."""
+              embeddings: bool = False, autocast: bool = False, desc: str = "infer", max_utts: int = 64,
+              read: Callable[[AudioItem], np.ndarray] = read_item) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+    """Yield ``(key, {"y_hat": utterance MOS (), "q": frame MOS (L,), ["x", "z_mos", "z_scl", "z_tilde": (L, D)]})``
+    in length-bucketed batches (the same for the same lengths and limits, so results do not depend on the
+    caller). ``read`` returns an item's audio (training's validation passes its in-memory audio cache). The
+    model runs in eval mode and gets its previous mode back when the generator ends."""
+    was_training = model.training
     model.eval()
-    seconds = np.array([it.num_samples / 16000 for it in items])
-    batches = bucket_batches(seconds, 64, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
-    for idx in progress(sorted(batches, key=min), desc=desc, unit="batch"):
-        waves = [load_audio(items[i].entry, items[i].key, start=items[i].start, end=items[i].end) for i in idx]
-        wav, lengths = pad_waves(waves)
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-            out = model(wav.to(device), lengths.to(device))
-        q = norm_to_mos(out.q.float()).cpu().numpy()
-        embs = {k: v.float().cpu().numpy() for k, v in out.embeddings().items()} if embeddings else {}
-        frames = out.mask.sum(1).cpu().numpy()
-        for b, i in enumerate(idx):
-            n = int(frames[b])
-            result = {"q": q[b, :n].astype(np.float32)}
-            result.update({k: v[b, :n] for k, v in embs.items()})
-            yield items[i].key, result
+    try:
+        seconds = np.array([it.num_samples / 16000 for it in items])
+        batches = bucket_batches(seconds, max_utts, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
+        for idx in progress(sorted(batches, key=min), desc=desc, unit="batch"):
+            wav, lengths = pad_waves([read(items[i]) for i in idx])
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
+                out = model(wav.to(device), lengths.to(device))
+            y_hat = norm_to_mos(out.y_hat.float()).cpu().numpy()
+            q = norm_to_mos(out.q.float()).cpu().numpy()
+            embs = {k: v.float().cpu().numpy() for k, v in out.embeddings().items()} if embeddings else {}
+            frames = out.mask.sum(1).cpu().numpy()
+            for b, i in enumerate(idx):
+                n = int(frames[b])
+                result = {"y_hat": y_hat[b].astype(np.float32), "q": q[b, :n].astype(np.float32)}
+                result.update({k: v[b, :n] for k, v in embs.items()})
+                yield items[i].key, result
+    finally:
+        model.train(was_training)

@@ -29,8 +29,10 @@ class MixupConf:
     min_mos_ref: float = 3.5  # skip pairs whose reference scores below (teacher's mean q_ref)
     max_mos_deg: float = 4.0  # skip pairs whose degraded signal scores above (teacher's mean q_deg)
     diff_threshold: float = 0.5  # sample only where q_ref - q_deg exceeds this (MOS)
-    use_vad: bool = True  # ... and inside rVAD speech regions
-    dilation_s: float = 0.2  # the allowed region dilated by this much (authors' code)
+    use_vad: bool = True  # ... and inside rVAD speech regions (sqe.bin.compute_vad --signal: degraded by default)
+    # {q_ref - q_deg > diff_threshold} widened by this much on each side before the speech regions cut it. The
+    # authors' code dilates with a kernel as long as the shortest segment (0.2 s), i.e. 0.1 s per side.
+    dilation_s: float = 0.1
     # waveform: splice the signals (eq. 3, exact). latents: splice the frozen encoder latents of the two whole
     # signals with the frame mask (a CPU shortcut for frozen front ends whose features are cached: equal to the
     # waveform splice except near segment edges and in the level normalisation; see mixup/dataset.py)

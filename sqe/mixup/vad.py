@@ -46,11 +46,23 @@ def frames_from_regions(regions: list[tuple[float, float]], n_frames: int) -> np
     return frames
 
 
-def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = None) -> dict[str, int]:
-    """rVAD on the references (``ref.scp``, else ``wav.scp``) of a data dir -> ``out/vad_segments``.
+SIGNALS = ("degraded", "reference")
+
+
+def parts_dir(out, signal: str):
+    """Where the blocks of a JOB array go: one folder per signal, so a collecting call never mixes the two."""
+    from pathlib import Path
+
+    return Path(out) / "parts" / signal
+
+
+def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = None, signal: str = "degraded"
+                    ) -> dict[str, int]:
+    """rVAD on one signal of a data dir -> ``out/vad_segments``: ``degraded`` (``wav.scp``; the authors' code
+    detects speech on the observation) or ``reference`` (``ref.scp``, else ``wav.scp``).
 
     With ``part``/``nparts`` (a JOB array) only a contiguous block of the utterances is processed, into
-    ``out/parts/part<k>/vad_segments``; the call without a part reuses those and writes the whole file."""
+    ``out/parts/<signal>/part<k>/vad_segments``; the call without a part reuses those and writes the whole file."""
     from pathlib import Path
 
     from sqe.audio.io import load_audio
@@ -61,11 +73,13 @@ def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = Non
 
     dd = DataDir.load(data)
     out = Path(out)
-    source = "ref.scp" if "ref.scp" in dd else "wav.scp"
+    if signal not in SIGNALS:
+        raise SqeError(f"unknown VAD signal {signal!r}; choose one of {', '.join(SIGNALS)}")
+    source = "ref.scp" if signal == "reference" and "ref.scp" in dd else "wav.scp"
     utts = dd.utts if part is None else block(dd.utts, part, nparts)
     done: dict[str, list] = {}
     if part is None:  # results of the parts of a JOB array
-        for piece in sorted(out.glob("parts/part*/vad_segments")):
+        for piece in sorted(parts_dir(out, signal).glob("part*/vad_segments")):
             for key, seg in read_table(piece, parse_segment).items():
                 done.setdefault(seg.reco, []).append((key, seg))
     cache: dict[str, list[tuple[int, int]]] = {}
@@ -79,7 +93,7 @@ def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = Non
             cache[entry] = regions_from_frames(speech_frames(load_audio(entry, utt)))
         for i, (a, b) in enumerate(cache[entry]):
             segments[f"{utt}-{i:03d}"] = Segment(utt, a * FRAME_S, b * FRAME_S)
-    target = out / "vad_segments" if part is None else out / "parts" / f"part{part}" / "vad_segments"
+    target = out / "vad_segments" if part is None else parts_dir(out, signal) / f"part{part}" / "vad_segments"
     write_table(target, segments)
     return {"utterances": len(utts), "regions": len(segments)}
 

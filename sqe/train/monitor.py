@@ -6,24 +6,19 @@ import numpy as np
 import torch
 from scipy import stats
 
-from sqe.models.lssqa import LSSQAModel, norm_to_mos
-from sqe.data.batching import UtteranceSet, bucket_batches, collate
+from sqe.data.batching import UtteranceSet
+from sqe.infer.runner import AudioItem, run_model
+from sqe.models.lssqa import LSSQAModel
 
 
-@torch.no_grad()
 def predict_utterances(model: LSSQAModel, data: UtteranceSet, device: torch.device, max_audio_s: float = 180.0,
                        max_utts: int = 64, autocast: bool = False) -> np.ndarray:
-    """Predicted utterance MOS, in the order of ``data.items``."""
-    was_training = model.training
-    model.eval()
-    preds = np.zeros(len(data))
-    batches = bucket_batches(data.seconds(), max_utts, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
-    for idx in batches:
-        batch = collate([(data.load(i), data.items[i].mos) for i in idx])
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-            out = model(batch["wav"].to(device), batch["lengths"].to(device))
-        preds[idx] = norm_to_mos(out.y_hat.float()).cpu().numpy()
-    model.train(was_training)
+    """Predicted utterance MOS, in the order of ``data.items``: the inference runner over the set's audio cache."""
+    items = [AudioItem(str(i), it.entry, it.num_samples, it.start, it.end) for i, it in enumerate(data.items)]
+    preds = np.zeros(len(items))
+    for key, out in run_model(model, items, device, max_audio_s, autocast=autocast, desc="validate",
+                              max_utts=max_utts, read=lambda it: data.load(int(it.key))):
+        preds[int(key)] = float(out["y_hat"])
     return preds
 
 
@@ -47,7 +42,6 @@ def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, embedding: str =
 
     from sqe.data.arks import read_arrays
     from sqe.data.datadir import DataDir
-    from sqe.infer.runner import AudioItem, run_model
     from sqe.metrics.detection import eer
 
     mixup_dir = Path(mixup_dir)

@@ -49,13 +49,22 @@ def test_allowed_region_and_skip_reasons():
 
 
 def test_short_utterances_keep_their_length():
-    """Under 21 frames (0.42 s) the default dilation's kernel is longer than the utterance (issue 14 item 2)."""
-    conf = MixupConf(constrained=True)  # dilation 0.2 s = 10 frames each side
+    """Under 21 frames (0.42 s) a 0.2 s dilation's kernel is longer than the utterance (issue 14 item 2)."""
+    conf = MixupConf(constrained=True, dilation_s=0.2)  # 10 frames each side
     q_ref, q_deg = np.full(12, 4.0), np.full(12, 4.0)
     q_deg[0] = 2.0
     region = allowed_region(q_ref, q_deg, np.ones(12, dtype=np.int8), conf)
     assert region.shape == (12,) and region[:11].all() and not region[11]
     assert dilate(np.zeros(3), 10).shape == (3,)
+
+
+def test_the_default_dilation_is_the_authors_a_tenth_of_a_second_each_side():
+    """The authors dilate by a kernel of the minimum segment duration (0.2 s), i.e. 0.1 s = 5 frames per side
+    (issue 14 item 7)."""
+    q_ref, q_deg = np.full(40, 4.0), np.full(40, 4.0)
+    q_deg[20] = 2.0
+    region = allowed_region(q_ref, q_deg, None, MixupConf(constrained=True))
+    assert np.flatnonzero(region).tolist() == list(range(15, 26))
 
 def test_skip_reasons():
     conf = MixupConf(constrained=True, dilation_s=0.04)

@@ -42,15 +42,38 @@ def test_rvad_finds_the_speech_on_the_frame_grid(speech):
         frames_from_regions([(3.9, 4.1)], 200)
 
 
-def test_compute_vad_dir(tmp_path, speech):
+def test_compute_vad_dir_listens_to_the_degraded_signal_by_default(tmp_path, speech):
+    """The authors' code runs rVAD on the degraded signal (issue 14 item 7): a degraded copy whose second half
+    is muted has speech regions only in its first half; --signal reference finds speech in both halves."""
+    from sqe.data.tables import parse_segment
+
+    half = speech.size // 2
+    muted = speech.copy()
+    muted[half:] = 0
     sf.write(tmp_path / "s.wav", speech, 16000)
+    sf.write(tmp_path / "muted.wav", muted, 16000)
     d = make_data_dir(tmp_path, n=2)
     (d / "ref.scp").write_text(f"utt1 {tmp_path / 's.wav'}\nutt2 {tmp_path / 's.wav'}\n")
-    compute_vad_dir(d, tmp_path / "vad")
-    segs = read_table(tmp_path / "vad" / "vad_segments", __import__("sqe.data.tables", fromlist=["x"]).parse_segment)
-    assert {s.reco for s in segs.values()} == {"utt1", "utt2"}
-    for s in segs.values():  # on the 20 ms grid
-        assert abs(s.start / FRAME_S - round(s.start / FRAME_S)) < 1e-6
+    (d / "wav.scp").write_text(f"utt1 {tmp_path / 'muted.wav'}\nutt2 {tmp_path / 'muted.wav'}\n")
+
+    def ends(signal: str, in_parts: bool = False) -> dict[str, float]:
+        out = tmp_path / signal
+        if in_parts:  # the blocks of a JOB array, then the collecting call
+            for k in (1, 2):
+                compute_vad_dir(d, out, k, 2, signal)
+            assert sorted(p.parent.name for p in (out / "parts" / signal).glob("part*/vad_segments")) == ["part1", "part2"]
+        compute_vad_dir(d, out, signal=signal)
+        segs = read_table(out / "vad_segments", parse_segment).values()
+        for s in segs:  # on the 20 ms grid
+            assert abs(s.start / FRAME_S - round(s.start / FRAME_S)) < 1e-6
+        return {u: max(s.end for s in segs if s.reco == u) for u in ("utt1", "utt2")}
+
+    cut = half / 16000
+    degraded, reference = ends("degraded", in_parts=True), ends("reference")
+    assert all(end <= cut + 0.1 for end in degraded.values())
+    assert all(end > cut + 0.5 for end in reference.values())
+    with pytest.raises(Exception, match="unknown VAD signal"):
+        compute_vad_dir(d, tmp_path / "x", signal="clean")
 
 
 def test_dump_frame_scores(tmp_path):
