@@ -17,7 +17,7 @@ import torch
 from sqe.analyze.regions import FRAME_S, Region, energy_speech, find_regions, frame_levels, region_vector, rvad_speech
 from sqe.audio.resample import resample
 from sqe.eval.evaluate import cosine_scores
-from sqe.infer.runner import choose_device
+from sqe.infer.runner import choose_device, use_bf16
 from sqe.infer.windowed import WindowConf, frame_outputs
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
@@ -77,7 +77,7 @@ class Analyzer:
         self.conf = conf or AnalyzeConf()
         self.device = choose_device(self.conf.device)
         self.model = package.model.to(self.device).eval()
-        self.autocast = self.conf.precision == "bf16" or (self.conf.precision == "auto" and self.device.type == "cuda")
+        self.autocast = use_bf16(self.conf.precision, self.device)
         key = package.embedding if self.conf.detector == "embedding" else "mos"
         if self.conf.threshold is not None:
             self.threshold = float(self.conf.threshold)

@@ -44,8 +44,8 @@ def _check(ctx: StageContext) -> None:
     a = ctx.args
     if not a.inputs and a.data is None and a.list_file is None:
         raise SqeError("nothing to analyse: give FILE/DIR arguments, --data or --list")
-    ctx.inputs = collect_inputs(a.inputs, a.data, a.list_file)
-    if not ctx.inputs:
+    ctx.prepared = collect_inputs(a.inputs, a.data, a.list_file)
+    if not ctx.prepared:
         raise SqeError("no inputs found")
 
 
@@ -58,7 +58,7 @@ def _run(ctx: StageContext) -> int:
     if ctx.conf.threads > 0:
         torch.set_num_threads(ctx.conf.threads)
     analyzer = Analyzer.from_package(ctx.args.model, ctx.conf)
-    rows = analyze_inputs(analyzer, ctx.inputs, ctx.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
+    rows = analyze_inputs(analyzer, ctx.prepared, ctx.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
                           resume=ctx.resume)
     failed = [r for r in rows if r["status"] != "ok"]
     regions = sum(r["regions"] or 0 for r in rows)
@@ -69,9 +69,19 @@ def _run(ctx: StageContext) -> int:
     return 1 if failed else 0
 
 
+def identified_inputs(args) -> list[Path]:
+    """What the stage's fingerprint covers: the package, the file arguments, a folder argument with every audio
+    file under it (so a file added to a subfolder makes the stage run again), the data dir and the list."""
+    from sqe.analyze.inputs import audio_files
+
+    paths: list[Path] = [args.model]
+    for p in args.inputs:
+        paths += [p, *audio_files(p)] if p.is_dir() else [p]
+    return paths + [p for p in (args.data, args.list_file) if p]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return STAGE.main(argv, run=_run, check=_check,
-                      inputs=lambda a, c: [a.model, *a.inputs, *(p for p in (a.data, a.list_file) if p)])
+    return STAGE.main(argv, run=_run, check=_check, inputs=lambda a, c: identified_inputs(a))
 
 
 if __name__ == "__main__":

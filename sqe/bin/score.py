@@ -31,7 +31,7 @@ STAGE.add_argument("--detector", type=Path, nargs=3, metavar=("INFER", "ENROLL",
 
 def _run(ctx: StageContext) -> None:
     from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold
-    from sqe.infer.embeddings import load_enrollment
+    from sqe.infer.enrollment import load_enrollment
     from sqe.metrics.events import to_sed_scores
     from sqe.utils.atomic import write_text_atomic
 

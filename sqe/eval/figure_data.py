@@ -11,7 +11,7 @@ from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
 from sqe.eval.evaluate import cosine_scores
 from sqe.eval.figures import figure2, figure3
-from sqe.infer.embeddings import load_enrollment
+from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.events import mask_to_events
 from sqe.utils.log import get_logger
 

@@ -17,7 +17,8 @@ import torch
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
-from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model
+from sqe.infer.enrollment import ENROLLMENT_FILE
+from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model, use_bf16
 from sqe.models.checkpoint import load_model
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.log import get_logger
@@ -32,7 +33,8 @@ class InferConf:
     float16: bool = False  # store embeddings as float16 (half the disk)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_audio_s: float = 120.0  # audio per batch
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast on GPU
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast on GPU (inference and enrollment alike)
+    num_workers: int = 0  # processes reading the audio ahead of the model
 
     def __post_init__(self) -> None:
         bad = [e for e in self.embeddings if e not in EMBEDDINGS]
@@ -64,9 +66,9 @@ def infer_dir(checkpoint: Path, data: Path, out: Path, conf: InferConf) -> dict[
     items = items_of(dd)
     if not items:
         raise DataError(f"{data}: empty data dir")
-    autocast = conf.precision == "bf16" or (conf.precision == "auto" and device.type == "cuda")
-    results = dict(run_model(model, items, device, conf.max_audio_s, embeddings=True, autocast=autocast,
-                             desc=f"infer {data}"))
+    results = dict(run_model(model, items, device, conf.max_audio_s, embeddings=True,
+                             autocast=use_bf16(conf.precision, device), desc=f"infer {data}",
+                             num_workers=conf.num_workers))
     write_arrays(out, "q", {k: v["q"] for k, v in results.items()})
     dtype = np.float16 if conf.float16 else np.float32
     written = []
@@ -86,23 +88,17 @@ def enroll_dir(checkpoint: Path, data: Path, source: str, out: Path, conf: Infer
     items = items_of(dd, source, unique=True)
     sums: dict[str, np.ndarray] = {}
     count = 0
-    for _, res in run_model(model, items, device, conf.max_audio_s, embeddings=True, desc=f"enroll {data}"):
+    for _, res in run_model(model, items, device, conf.max_audio_s, embeddings=True,
+                            autocast=use_bf16(conf.precision, device), desc=f"enroll {data}",
+                            num_workers=conf.num_workers):
         for name in EMBEDDINGS:
             if name in res:
                 sums[name] = sums.get(name, 0) + res[name].astype(np.float64).mean(0)
         count += 1
     enrollment = {k: (v / count).astype(np.float32) for k, v in sums.items()}
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "enrollment.npz", **enrollment)
+    np.savez(out / ENROLLMENT_FILE, **enrollment)
     write_text_atomic(out / "enrollment.json", json.dumps(
         {"data": str(data), "source": source, "utterances": count, "embeddings": sorted(enrollment)}, indent=2) + "\n")
     log.info("enrollment from %d clean utterances of %s/%s: %s", count, data, source, ", ".join(sorted(enrollment)))
     return enrollment
-
-
-def load_enrollment(directory: Path) -> dict[str, np.ndarray]:
-    path = Path(directory) / "enrollment.npz"
-    if not path.is_file():
-        raise DataError(f"{path} does not exist (made by sqe.bin.enroll)")
-    with np.load(path) as f:
-        return {k: f[k] for k in f.files}

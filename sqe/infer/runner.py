@@ -11,6 +11,7 @@ from sqe.audio.io import load_audio
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, norm_to_mos
 from sqe.data.batching import bucket_batches, pad_waves
+from sqe.data.loader import KeyedLoader
 from sqe.utils.errors import SqeError
 from sqe.utils.progress import progress
 
@@ -29,6 +30,12 @@ def choose_device(choice: str) -> torch.device:
     return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
 
 
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """bf16 autocast for ``bf16``, and for ``auto`` on a GPU: one rule for test inference, enrollment and the
+    teacher, so that the embeddings compared with each other come from the same arithmetic."""
+    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
+
+
 def check_frame_rate(model: LSSQAModel, device: torch.device) -> None:
     """The model must produce 50 frames per second of audio (the grid of every ark and mask)."""
     with torch.no_grad():
@@ -44,20 +51,27 @@ def read_item(item: AudioItem) -> np.ndarray:
 @torch.no_grad()
 def run_model(model: LSSQAModel, items: Sequence[AudioItem], device: torch.device, max_audio_s: float = 120.0,
               embeddings: bool = False, autocast: bool = False, desc: str = "infer", max_utts: int = 64,
-              read: Callable[[AudioItem], np.ndarray] = read_item) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+              read: Callable[[AudioItem], np.ndarray] = read_item, num_workers: int = 0
+              ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
     """Yield ``(key, {"y_hat": utterance MOS (), "q": frame MOS (L,), ["x", "z_mos", "z_scl", "z_tilde": (L, D)]})``
     in length-bucketed batches (the same for the same lengths and limits, so results do not depend on the
-    caller). ``read`` returns an item's audio (training's validation passes its in-memory audio cache). The
-    model runs in eval mode and gets its previous mode back when the generator ends."""
+    caller). ``read`` returns an item's audio (training's validation passes its in-memory audio cache);
+    ``num_workers`` processes read and pad the batches ahead of the model. The model runs in eval mode and gets
+    its previous mode back when the generator ends."""
     was_training = model.training
     model.eval()
+    seconds = np.array([it.num_samples / 16000 for it in items])
+    batches = sorted(bucket_batches(seconds, max_utts, max_audio_s, 1.0, 0.0, np.random.default_rng(0)), key=min)
+
+    def make(b: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return pad_waves([read(items[i]) for i in batches[b]])
+
+    loader = KeyedLoader(make, num_workers, pin_memory=device.type == "cuda")
     try:
-        seconds = np.array([it.num_samples / 16000 for it in items])
-        batches = bucket_batches(seconds, max_utts, max_audio_s, 1.0, 0.0, np.random.default_rng(0))
-        for idx in progress(sorted(batches, key=min), desc=desc, unit="batch"):
-            wav, lengths = pad_waves([read(items[i]) for i in idx])
+        made = loader.iterate(range(len(batches)))
+        for idx, (wav, lengths) in progress(zip(batches, made), total=len(batches), desc=desc, unit="batch"):
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-                out = model(wav.to(device), lengths.to(device))
+                out = model(wav.to(device, non_blocking=True), lengths.to(device, non_blocking=True))
             y_hat = norm_to_mos(out.y_hat.float()).cpu().numpy()
             q = norm_to_mos(out.q.float()).cpu().numpy()
             embs = {k: v.float().cpu().numpy() for k, v in out.embeddings().items()} if embeddings else {}

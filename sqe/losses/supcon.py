@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch.utils.checkpoint import checkpoint
 
-IGNORE = -100
+from sqe.data.labels import IGNORE  # noqa: F401  (the loss's ignore label, re-exported)
 
 
 @dataclass

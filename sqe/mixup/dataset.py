@@ -23,7 +23,7 @@ import torch
 from sqe.data.arks import check_frames, mismatched_frames, read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
-from sqe.losses.supcon import IGNORE
+from sqe.data.labels import IGNORE
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import mix, unmixed_labels
 from sqe.mixup.vad import read_speech_frames

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from sqe.audio.level import normalize_loudness, standardize
-from sqe.losses.supcon import IGNORE
+from sqe.data.labels import CLEAN, IGNORE
 from sqe.models.frames import HOP, num_frames
 from sqe.utils.errors import SqeError
 
 LOUDNESS_DBFS = -18.0
-CLEAN = 0
 
 
 def normalise(x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from scipy import ndimage, signal
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
-from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model
+from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model, use_bf16
 from sqe.models.frames import num_frames
 from sqe.models.checkpoint import load_model
 from sqe.utils.log import get_logger
@@ -27,6 +27,8 @@ class TeacherConf:
     medfilt_edge: Literal["nearest", "zero"] = "nearest"  # zero: scipy.signal.medfilt, the authors' code
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_audio_s: float = 120.0  # audio per inference batch
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast on GPU, as test inference and enrollment
+    num_workers: int = 0  # processes reading the audio ahead of the model
 
     def __post_init__(self) -> None:
         if self.medfilt_size < 1 or self.medfilt_size % 2 == 0:
@@ -65,10 +67,13 @@ def dump_frame_scores(checkpoint: Path, data: Path, out: Path, conf: TeacherConf
     check_frame_rate(model, device)
     dd = DataDir.load(data)
     deg, refs, ref_key = parallel_items(dd, data)
+    bf16 = use_bf16(conf.precision, device)
     q_deg = {k: median_filter(v["q"], conf.medfilt_size, conf.medfilt_edge)
-             for k, v in run_model(model, deg, device, conf.max_audio_s, desc="q_deg")}
+             for k, v in run_model(model, deg, device, conf.max_audio_s, autocast=bf16, desc="q_deg",
+                                   num_workers=conf.num_workers)}
     q_ref_unique = {k: median_filter(v["q"], conf.medfilt_size, conf.medfilt_edge)
-                    for k, v in run_model(model, refs, device, conf.max_audio_s, desc="q_ref")}
+                    for k, v in run_model(model, refs, device, conf.max_audio_s, autocast=bf16, desc="q_ref",
+                                          num_workers=conf.num_workers)}
     q_ref = {u: q_ref_unique[ref_key[u]] for u in dd.utts}
     mismatched = [u for u in dd.utts if q_ref[u].size != q_deg[u].size]
     for u in dd.utts:

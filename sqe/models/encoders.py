@@ -39,6 +39,10 @@ class Encoder(nn.Module):
         """Contextual embeddings X ``(B, L, D)`` (padding positions are zeroed)."""
         raise NotImplementedError
 
+    def heavy_modules(self) -> list[nn.Module]:
+        """The modules worth compiling with torch.compile (train.accel.compile_encoder); none by default."""
+        return []
+
     def whole_signal_level(self, wav: torch.Tensor) -> contextlib.AbstractContextManager:
         """While active, ``features`` of pieces of the 1-D signal ``wav`` use the level statistic of the whole
         signal instead of the piece's own (windowed analysis of long files); encoders without one: no-op."""
@@ -48,11 +52,14 @@ class Encoder(nn.Module):
 class Wav2Vec2Encoder(Encoder):
     def __init__(self, name_or_path: str | None = None, config: dict[str, Any] | None = None,
                  freeze_feature_encoder: bool = True, layerdrop: float | None = None,
-                 activation_checkpointing: bool = False, architecture: dict[str, Any] | None = None):
+                 activation_checkpointing: bool = False, architecture: dict[str, Any] | None = None,
+                 attn_implementation: str | None = None):
         super().__init__()
         from transformers import Wav2Vec2Config, Wav2Vec2Model
 
         overrides: dict[str, Any] = {"apply_spec_augment": False, "mask_time_prob": 0.0}
+        if attn_implementation is not None:  # "sdpa" (transformers' default), "eager", "flash_attention_2"
+            overrides["attn_implementation"] = attn_implementation
         if layerdrop is not None:
             overrides["layerdrop"] = layerdrop
         if (name_or_path is None) == (config is None):
@@ -85,6 +92,9 @@ class Wav2Vec2Encoder(Encoder):
 
     def architecture(self) -> dict[str, Any]:
         return {"hf_config": self.model.config.to_dict()}
+
+    def heavy_modules(self) -> list[nn.Module]:
+        return [self.model.feature_extractor, self.model.encoder]
 
     def features(self, wav, lengths):
         padded, _ = F.pad_for_windows(wav, lengths)

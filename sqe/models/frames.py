@@ -5,10 +5,16 @@ Frame ``l`` covers samples ``[320 l, 320 l + 320)`` (centre of a 400-sample wav2
 
     >>> [num_frames(n) for n in (1, 319, 320, 321, 16000, 64000)]
     [1, 1, 1, 2, 50, 200]
+
+The integer arithmetic needs no torch; the tensor helpers import it when called, so that data stages which
+only count frames (rVAD, mix-up sets) start without loading torch.
 """
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 HOP = 320
 WINDOW = 400
@@ -21,11 +27,15 @@ def num_frames(num_samples: int) -> int:
 
 
 def frame_lengths(sample_lengths: torch.Tensor) -> torch.Tensor:
+    import torch
+
     return torch.div(sample_lengths + HOP - 1, HOP, rounding_mode="floor")
 
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
     """Bool mask ``(B, T)``: True at valid positions."""
+    import torch
+
     max_len = int(lengths.max()) if max_len is None else max_len
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
@@ -33,6 +43,8 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
 def pad_for_windows(wav: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Left-pad 40 zeros and fill each item to ``400 + 320 (L_i - 1)`` samples, so a 400/320 framing yields
     exactly ``L_i = ceil(N_i / 320)`` frames; returns the padded batch and the padded lengths."""
+    import torch
+
     frames = frame_lengths(lengths)
     padded_lengths = WINDOW + HOP * (frames - 1)
     total = int(padded_lengths.max())

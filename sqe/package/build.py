@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set
-from sqe.infer.embeddings import load_enrollment
+from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
 from sqe.metrics.events import IAUCSettings, best_intersection_f1
 from sqe.package.card import model_card

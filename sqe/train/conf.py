@@ -40,6 +40,7 @@ class OptimConf:
     eps: float = 1e-8
     grad_clip: float = 10.0  # global gradient norm
     epochs: int = 100
+    fused: bool = False  # fused Adam kernels (GPU speed option; bench/README.md)
 
 
 @dataclass
@@ -49,6 +50,14 @@ class BatchConf:
     max_padding_rate: float = 0.1  # share of padding in a batch
     length_jitter: float = 0.1  # relative noise on lengths before sorting: other batches every epoch
     audio_memory_mb: float = 1024.0  # decoded training and validation audio kept in memory across epochs (0: none)
+    # processes that read, resample, mix and collate the batches while the model trains (0: the training process
+    # itself); the batches are the same for any number. Each worker keeps its own audio memory.
+    num_workers: int = 0
+    prefetch: int = 2  # batches each worker keeps ready
+
+    def __post_init__(self) -> None:
+        if self.num_workers < 0 or self.prefetch < 1:
+            raise ValueError("need num_workers >= 0 and prefetch >= 1")
 
 
 @dataclass
@@ -61,6 +70,7 @@ class TrainConf:
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 autocast on GPU, fp32 on CPU
+    compile: bool = False  # torch.compile the encoder's heavy modules (GPU speed option; bench/README.md)
     # model selection: utterance SRCC on --valid_data (maximised) or the frame-embedding verification EER on the
     # fixed validation mix-up set --valid_mixup (minimised, the authors' scl_EER)
     select_metric: Literal["srcc", "scl_eer"] = "srcc"

@@ -33,7 +33,7 @@ def utterance_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
 
 
 def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, embedding: str = "z_scl", ignore_clean: bool = False,
-            max_frames: int = 6000, max_classes: int = 20, seed: int = 0) -> float:
+            max_frames: int = 6000, max_classes: int = 20, seed: int = 0, autocast: bool = False) -> float:
     """The authors' contrastive monitor: frame embeddings (``embedding``: z_scl, or z~) of a fixed mix-up set
     (labelled by its frame_cls ark; clean frames left out with ``ignore_clean``), L2-normalised and centred; up to
     ``max_classes`` random classes; pairs (i, perm(i)) of up to ``max_frames`` frames scored by cosine
@@ -49,7 +49,7 @@ def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, embedding: str =
     labels = read_arrays(mixup_dir / "frame_cls.scp")
     items = [AudioItem(u, dd["wav.scp"][u], dd["utt2num_samples"][u]) for u in dd.utts]
     zs, cs = [], []
-    for key, out in run_model(model, items, device, embeddings=True, desc="scl_eer"):
+    for key, out in run_model(model, items, device, embeddings=True, autocast=autocast, desc="scl_eer"):
         zs.append(out[embedding])
         cs.append(labels[key][: out[embedding].shape[0]])
     z, c = np.concatenate(zs), np.concatenate(cs)

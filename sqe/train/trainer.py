@@ -23,12 +23,16 @@ import torch
 
 from sqe.models.lssqa import LSSQAModel
 from sqe.models.checkpoint import check_architecture, read_checkpoint, save_checkpoint
+from sqe.train.accel import compile_encoder, make_optimizer
 from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
 from sqe.mixup.dataset import MixupTrainingSet
-from sqe.data.batching import UtteranceSet, bucket_batches
-from sqe.train.distributed import barrier, init_from_env, mean_of, shard, sync_gradients
+from sqe.data.batching import UtteranceSet
+from sqe.data.loader import KeyedLoader, to_device
+from sqe.train.distributed import barrier, init_from_env, mean_of, sync_gradients
+from sqe.train.feed import TrainFeed
 from sqe.train.step import compute_losses, loss_keys
+from sqe.infer.runner import use_bf16
 from sqe.train.monitor import predict_utterances, scl_eer, utterance_metrics
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.errors import SqeError
@@ -72,18 +76,23 @@ class Trainer:
                                    else "cuda" if use_cuda else "cpu")
         if conf.device == "cuda" and not torch.cuda.is_available():
             raise SqeError("device: cuda requested but no GPU is visible")
-        self.autocast = conf.precision == "bf16" or (conf.precision == "auto" and self.device.type == "cuda")
+        self.autocast = use_bf16(conf.precision, self.device)
         if conf.num_threads > 0:
             torch.set_num_threads(conf.num_threads)
         torch.manual_seed(conf.seed)
         self.model = LSSQAModel(conf.model).to(self.device)  # same seed: the same initial weights on every rank
         o = conf.optim
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.Adam(self.params, lr=o.lr, betas=tuple(o.betas), eps=o.eps)
+        self.optimizer = make_optimizer(self.params, o)
+        if conf.compile:
+            compile_encoder(self.model)
         self.scheduler = torch.optim.lr_scheduler.LinearLR(
             self.optimizer, start_factor=1.0, end_factor=o.min_lr / o.lr, total_iters=max(o.epochs - 1, 1))
         self.state = State()
         self.ckpt_dir = self.out / "checkpoints"
+        self.feed = TrainFeed(self.train, conf.batch, conf.seed, self.dist)
+        self.loader = KeyedLoader(self.feed, conf.batch.num_workers, conf.batch.prefetch,
+                                  pin_memory=self.device.type == "cuda")
 
     # -- checkpoints --------------------------------------------------------------------------------
     def _save(self, name: str) -> None:
@@ -107,38 +116,33 @@ class Trainer:
         return True
 
     # -- one epoch ----------------------------------------------------------------------------------
-    def _batch(self, idx: list[int], epoch: int) -> dict[str, torch.Tensor]:
-        batch = self.train.batch(idx, epoch)
-        return {k: v.to(self.device) for k, v in batch.items()}
-
     def _train_epoch(self) -> dict[str, float]:
         c, st = self.conf, self.state
         epoch = st.epoch + 1
-        rng = np.random.default_rng([c.seed, epoch])
-        batches = bucket_batches(self.train.seconds(), c.batch.max_utts, c.batch.max_audio_s,
-                                 c.batch.max_padding_rate, c.batch.length_jitter, rng)
+        steps = range(st.step_in_epoch, len(self.feed.batches(epoch)))  # a resumed epoch: the steps it has left
+        made = self.loader.iterate((epoch, step) for step in steps)
         self.model.train()
-        for step, idx in progress(list(enumerate(batches)), desc=f"epoch {epoch}", unit="batch"):
-            if step < st.step_in_epoch:
-                continue  # trained before the interruption
+        for step, (batch, counts) in progress(zip(steps, made), total=len(steps), desc=f"epoch {epoch}",
+                                              unit="batch"):
+            self.train.stats.update(counts)  # what the mix-up did, counted where the batch was made
             seed = _step_seed(c.seed, epoch, step)
             torch.manual_seed(seed)
             generator = torch.Generator().manual_seed(seed + self.dist.rank)
-            local = shard(idx, self.dist)  # this rank's share of the global batch
+            n_local = len(self.feed.local(epoch, step))  # this rank's share of the global batch
             self.optimizer.zero_grad(set_to_none=True)
             parts = {k: 0.0 for k in loss_keys(self.model, c.loss)}
-            if local:
-                batch = self._batch(local, epoch)
+            if batch is not None:
+                batch = to_device(batch, self.device)
                 with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
                     total, parts = compute_losses(self.model, batch, c.loss, generator)
                 if math.isfinite(parts["total"]):
                     total.backward()
-            parts = mean_of(parts, len(local), self.dist)
+            parts = mean_of(parts, n_local, self.dist)
             if not all(math.isfinite(v) for v in parts.values()):
                 raise TrainingDiverged(
                     f"non-finite loss at epoch {epoch}, step {step} ({parts}); training stopped, the last good "
                     f"checkpoint is {self.ckpt_dir / 'last.pt'}")
-            sync_gradients(self.params, len(local), self.dist)
+            sync_gradients(self.params, n_local, self.dist)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
             self.optimizer.step()
             st.global_step += 1
@@ -166,7 +170,8 @@ class Trainer:
         if self.valid_mixup is not None and self.model.scl is not None:
             clean_not_anchor = 0 in self.conf.loss.scl.exclude_anchor_classes
             metrics["valid_scl_eer"] = scl_eer(self.model, self.valid_mixup, self.device, self.conf.scl_eer_embedding,
-                                               self.conf.scl_eer_clean == "auto" and clean_not_anchor)
+                                               self.conf.scl_eer_clean == "auto" and clean_not_anchor,
+                                               autocast=self.autocast)
         return metrics
 
     # -- the loop -----------------------------------------------------------------------------------

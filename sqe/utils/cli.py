@@ -64,6 +64,7 @@ class StageContext:
     stamp: str | None = None  # fingerprint of verb, config, arguments and inputs of this run
     written: list[Path] = field(default_factory=list)  # outputs outside --out the body made (e.g. data dirs):
     # recorded in .done, and the stage is not "up to date" while one is missing
+    prepared: Any = None  # what ``check`` found (e.g. the resolved input list) for the body to use
 
 
 def _scalar_flag_type(tp: Any) -> bool:

@@ -82,3 +82,16 @@ def test_good_inputs_exit_zero_and_rerun_is_skipped(tiny_package, tmp_path, anal
     assert nothing.returncode == 1 and "nothing to analyse" in nothing.stderr
     bad = analyze("--model", tiny_package, tmp_path / "a.wav", "--channel", "left", "--out", tmp_path / "o3")
     assert bad.returncode == 2 and "channel must be 'mix' or a channel index" in bad.stderr
+
+
+def test_a_file_added_to_a_subfolder_is_analysed_on_the_next_run(tiny_package, tmp_path, analyze):
+    """A folder argument is identified by every audio file under it, not only its top-level files."""
+    rng = np.random.default_rng(32)
+    write_audio(tmp_path / "in" / "day1" / "a.wav", speech_like(2.0, rng))
+    args = ["--model", tiny_package, tmp_path / "in", "--png", "false", "--out", tmp_path / "out"]
+    assert analyze(*args).returncode == 0
+    write_audio(tmp_path / "in" / "day2" / "b.wav", speech_like(2.0, rng))
+    again = analyze(*args)
+    assert again.returncode == 0 and "up to date" not in again.stderr
+    files = json.loads((tmp_path / "out" / "summary.json").read_text())["files"]
+    assert sorted(r["file"] for r in files) == ["day1__a", "day2__b"]

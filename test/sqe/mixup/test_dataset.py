@@ -75,6 +75,33 @@ def test_con_training_runs_with_every_loss(parallel, tmp_path):
     assert np.isfinite(last["train_total"]) and best
 
 
+def test_batches_made_by_worker_processes_train_exactly_as_in_process(parallel, tmp_path, caplog):
+    """Issue 13: the mix-up batches are a function of (seed, epoch, step), so 0 and 3 loader workers give the same
+    losses, metrics and mix-up counts."""
+    import csv
+    import logging
+
+    d, bvcc, t = parallel
+    runs = []
+    for workers in (0, 3):
+        conf = from_dict(TrainConf, {
+            "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 8, "layers": 1}, "hidden": [8, 8],
+                      "d_z": 4, "scl": {"d_p": 4}},
+            "loss": {"weights": {"frame": 1.0, "scl": 0.1}},
+            "mixup": {"p": 0.7, "constrained": True},
+            "optim": {"epochs": 2}, "batch": {"max_utts": 3, "num_workers": workers}, "num_threads": 1,
+            "checkpoint_every_steps": 0,
+        })
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            Trainer(conf, [str(d), str(bvcc)], [str(d)], tmp_path / f"w{workers}", str(t), str(t / "vad")).run()
+        with open(tmp_path / f"w{workers}" / "train_log.csv") as f:
+            history = [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+        runs.append((history, [m for m in caplog.messages if "mix-up:" in m]))
+    assert runs[0] == runs[1]
+    assert len(runs[0][1]) == 2 and "mixed" in runs[0][1][0]  # one count line per epoch
+
+
 def test_latent_domain_examples_carry_both_signals_and_the_same_targets(parallel):
     d, bvcc, t = parallel
     wave = MixupTrainingSet([d, bvcc], MixupConf(p=1.0), t, None, seed=3, labels=True)

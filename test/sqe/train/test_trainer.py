@@ -60,10 +60,12 @@ def test_training_outputs_and_resume_after_kill(corpus, tmp_path):
     rows = log_rows(tmp_path / "full")
     assert [r["epoch"] for r in rows] == ["0", "1", "2", "3"]
 
-    killed = train_cli(tmp_path / "kill", conf={**CONF, "debug_kill_after_steps": 5})
+    # killed and resumed with 2 loader workers (issue 13): the same rows as the uninterrupted in-process run
+    workers = {**CONF, "batch": {**CONF["batch"], "num_workers": 2}, "debug_kill_after_steps": 5}
+    killed = train_cli(tmp_path / "kill", conf=workers)
     assert killed.returncode == -9
     assert read_checkpoint(tmp_path / "kill" / "checkpoints" / "last.pt")["state"]["global_step"] == 5
-    resumed = train_cli(tmp_path / "kill", conf={**CONF, "debug_kill_after_steps": 5})
+    resumed = train_cli(tmp_path / "kill", conf=workers)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming from" in resumed.stderr
     assert log_rows(tmp_path / "kill") == rows  # same losses and metrics as the uninterrupted run
