@@ -56,3 +56,21 @@ def test_nothing_below_train_imports_train():
     below = [p for p in (REPO / "sqe").rglob("*.py") if p.relative_to(REPO / "sqe").parts[0] not in ("train", "bin")]
     offenders = [str(p.relative_to(REPO)) for p in below if "train" in imported_packages(p)]
     assert not offenders, offenders
+
+
+def test_the_sample_rate_and_the_ignore_label_are_defined_once():
+    """16000 lives in sqe/audio/io.py (TARGET_SR) and -100 in sqe/data/labels.py (IGNORE): no other module
+    writes either number (docstrings and comments aside)."""
+    owners = {16000: REPO / "sqe" / "audio" / "io.py", -100: REPO / "sqe" / "data" / "labels.py"}
+    found = []
+    for path in sorted((REPO / "sqe").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            value = None
+            if isinstance(node, ast.Constant) and type(node.value) is int:
+                value = node.value
+            elif (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+                  and isinstance(node.operand, ast.Constant) and type(node.operand.value) is int):
+                value = -node.operand.value
+            if value in owners and path != owners[value]:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}: {value}")
+    assert not found, found

@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import torch
 
 from sqe.analyze.regions import FRAME_S, Region, energy_speech, find_regions, frame_levels, region_vector, rvad_speech
+from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
 from sqe.eval.evaluate import cosine_scores
 from sqe.infer.runner import choose_device, use_bf16
 from sqe.infer.windowed import WindowConf, frame_outputs
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
+
+
+SILENT_DBFS = -100.0  # a signal this quiet is not normalised (it has no speech level to bring up)
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Analyzer:
             return energy_speech(wav, self.conf.speech_floor_db, levels)
         return np.ones(levels.size, dtype=bool)
 
-    def analyze(self, wav: np.ndarray, sample_rate: int = 16000, name: str = "input",
+    def analyze(self, wav: np.ndarray, sample_rate: int = TARGET_SR, name: str = "input",
                 keep_embedding: bool = False) -> FileAnalysis:
         """One mono signal (any rate; resampled to 16 kHz). Raises ValueError for empty, non-finite or too
         short input."""
@@ -108,9 +111,9 @@ class Analyzer:
             raise ValueError("empty audio (0 samples)")
         if not np.isfinite(wav.sum(dtype=np.float64)):  # no full-size temporary for long signals
             raise ValueError(f"NaN/Inf sample(s), first at sample {int(np.argmax(~np.isfinite(wav)))}")
-        if sample_rate != 16000:
-            wav = resample(wav, sample_rate, 16000)
-        duration = wav.size / 16000
+        if sample_rate != TARGET_SR:
+            wav = resample(wav, sample_rate, TARGET_SR)
+        duration = wav.size / TARGET_SR
         if duration < self.conf.min_duration_s:
             raise ValueError(f"too short: {duration:.3f} s (min_duration_s {self.conf.min_duration_s} s)")
         levels = frame_levels(wav)
@@ -118,7 +121,7 @@ class Analyzer:
         active = levels[speech] if speech.any() else levels
         level = float(10 * np.log10(np.mean(10 ** (active.astype(np.float64) / 10)) + 1e-20))
         gain = 0.0
-        if self.conf.level_dbfs is not None and level > -100:
+        if self.conf.level_dbfs is not None and level > SILENT_DBFS:
             gain = self.conf.level_dbfs - level
             wav = wav * np.float32(10 ** (gain / 20))
         emb_name = self.package.embedding

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sqe.audio.io import AudioError, check_audio, entry_kind, read_entry
+from sqe.audio.io import AudioError, TARGET_SR, check_audio, entry_kind, read_entry
 from sqe.audio.resample import resample
 from sqe.utils.errors import SqeError
 
-TARGET_SR = 16000
 BLOCK = 1 << 18  # frames read at a time from a long file
 INITIAL_SAMPLES = TARGET_SR * 3600 * 2  # the largest output buffer allocated before reading (2 h at 16 kHz)
 

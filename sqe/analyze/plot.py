@@ -8,6 +8,7 @@ import numpy as np
 
 from sqe.analyze.analyzer import FileAnalysis
 from sqe.analyze.regions import FRAME_S
+from sqe.audio.io import TARGET_SR
 from sqe.utils.atomic import atomic_path
 
 MAX_COLUMNS = 3000  # spectrogram columns drawn, whatever the length (a long file is subsampled in time)
@@ -21,7 +22,7 @@ def spectrogram(wav: np.ndarray, n_fft: int = 512) -> tuple[np.ndarray, float]:
     idx = np.arange(count)[:, None] * hop + np.arange(n_fft)[None, :]
     frames = padded[idx] * np.hanning(n_fft).astype(np.float32)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    return 10 * np.log10(power.T + 1e-10), hop / 16000
+    return 10 * np.log10(power.T + 1e-10), hop / TARGET_SR
 
 
 def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) -> None:

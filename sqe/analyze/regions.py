@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sqe.audio.io import TARGET_SR
 from sqe.mixup.masks import dilate
 from sqe.models.frames import HOP, num_frames
 
-FRAME_S = HOP / 16000
+FRAME_S = HOP / TARGET_SR
 SILENCE_DBFS = -70.0  # frames quieter than this are silence whatever the file's level
 
 

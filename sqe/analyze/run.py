@@ -11,7 +11,7 @@ from sqe.analyze.analyzer import Analyzer
 from sqe.analyze.inputs import Input, read_signal
 from sqe.analyze.writers import (SUMMARY_COLUMNS, failed_row, region_line, region_lines, summary_row,
                                  write_file_outputs, write_summary)
-from sqe.audio.io import AudioError
+from sqe.audio.io import AudioError, TARGET_SR
 from sqe.utils.log import get_logger
 from sqe.utils.progress import progress
 
@@ -47,14 +47,14 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
             continue
         try:
             signal = read_signal(item, analyzer.conf.channel)
-            result = analyzer.analyze(signal.wav, 16000, item.name)
+            result = analyzer.analyze(signal.wav, TARGET_SR, item.name)
         except (AudioError, ValueError) as err:
             reason = str(err).replace("\n", " ")
             log.warning("%s: failed: %s", item.name, reason)
             rows.append(failed_row(item.name, item.entry, reason))
             continue
         if signal.resampled:
-            log.info("%s: resampled %d Hz -> 16000 Hz", item.name, signal.sample_rate)
+            log.info("%s: resampled %d Hz -> %d Hz", item.name, signal.sample_rate, TARGET_SR)
         result.info.update(sample_rate=signal.sample_rate, channels=signal.channels, resampled=signal.resampled)
         write_file_outputs(out, result, item.entry, package)
         if png and (png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resampled_length
 from sqe.data.datadir import DataDir
 from sqe.utils.errors import SqeError
@@ -52,7 +53,7 @@ def prepare_bvcc(root: Path, out: Path, splits: tuple[str, ...] = SPLITS) -> dic
             tables["wav.scp"][utt] = str(path.resolve())
             tables["utt2mos"][utt] = value
             tables["utt2sys"][utt] = name.split("-")[0]
-            tables["utt2num_samples"][utt] = resampled_length(info.frames, info.samplerate, 16000)
+            tables["utt2num_samples"][utt] = resampled_length(info.frames, info.samplerate, TARGET_SR)
         if missing:
             raise _missing(f"{len(missing)} file(s) of {listing.name} missing, e.g. {', '.join(missing[:3])}")
         dd = DataDir(tables)

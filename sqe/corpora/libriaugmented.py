@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sqe.audio.io import load_audio, write_wav
+from sqe.audio.io import TARGET_SR, load_audio, write_wav
 from sqe.corpora.inventory import inventory, log_inventory
 from sqe.data.datadir import DataDir
 from sqe.data.tables import read_table
@@ -74,7 +74,7 @@ def _render(job: tuple[str, str, str, int], refs: dict[str, str], work: Path, no
     if y.size != ref.size:
         raise SqeError(f"{key}: impairment {cls} changed the length ({ref.size} -> {y.size})")
     path = (work / "wav" / f"{key}.wav").resolve()
-    write_wav(path, y, 16000, subtype="FLOAT")
+    write_wav(path, y, TARGET_SR, subtype="FLOAT")
     record = {"utt": key, "src": src, "cls": cls, "params": params, "num_samples": int(y.size), "path": str(path),
               "mos": pesq_wb(ref, y) if pesq else None}
     write_text_atomic(record_path, json.dumps(record) + "\n")

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
+from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resampled_length
 from sqe.data.datadir import DataDir
 from sqe.utils.errors import SqeError
@@ -21,7 +22,7 @@ def _info(path: Path) -> int:
     import soundfile as sf
 
     info = sf.info(str(path))
-    return resampled_length(info.frames, info.samplerate, 16000)
+    return resampled_length(info.frames, info.samplerate, TARGET_SR)
 
 
 def _subset_dir(root: Path, flavor: str, subset: str, var: str) -> Path:

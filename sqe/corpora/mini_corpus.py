@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sqe.audio.io import load_audio, write_wav
+from sqe.audio.io import TARGET_SR, load_audio, write_wav
 from sqe.corpora.inventory import inventory, log_inventory, mos_table
 from sqe.corpora.mini_conf import MiniDataConf
 from sqe.data.datadir import DataDir
@@ -107,7 +107,7 @@ def _render(p: DegPlan, sources: dict[str, str], noise_files: tuple[str, ...]) -
     record = {"utt": p.utt, "split": p.split, "ref_utt": p.ref_utt, "cls": p.cls, "mos": mos, "params": params,
               "num_samples": int(y.size)}
     if mos is not None:
-        write_wav(p.path, y, 16000, subtype="PCM_16" if np.abs(y).max() <= 1.0 else "FLOAT")
+        write_wav(p.path, y, TARGET_SR, subtype="PCM_16" if np.abs(y).max() <= 1.0 else "FLOAT")
     write_text_atomic(record_path, json.dumps(record) + "\n")
     return record
 

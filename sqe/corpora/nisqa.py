@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import soundfile as sf
 
-from sqe.audio.io import load_audio, write_wav
+from sqe.audio.io import TARGET_SR, load_audio, write_wav
 from sqe.audio.resample import resampled_length
 from sqe.corpora.inventory import inventory, log_inventory
 from sqe.corpora.nisqa_classes import LIVE, TOKENS, class_of_description, class_of_row, params_of_row
@@ -116,13 +116,13 @@ def subset_tables(root: Path, subset: str) -> dict[str, dict[str, Any]]:
 def _convert(job: tuple[str, str]) -> int:
     src, dst = job
     if not Path(dst).is_file():
-        write_wav(dst, load_audio(src), 16000, subtype="FLOAT")
+        write_wav(dst, load_audio(src), TARGET_SR, subtype="FLOAT")
     return sf.info(dst).frames
 
 
 def _num_samples(path: str) -> int:
     info = sf.info(path)
-    return resampled_length(info.frames, info.samplerate, 16000)
+    return resampled_length(info.frames, info.samplerate, TARGET_SR)
 
 
 def prepare_nisqa(root: Path, out: Path, conf: NisqaConf) -> dict[str, DataDir]:

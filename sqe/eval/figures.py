@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from sqe.audio.io import TARGET_SR
 from sqe.metrics.events import FRAME_SHIFT
 from sqe.utils.atomic import atomic_path
 
@@ -32,7 +33,7 @@ def figure2(path: Path, wav: np.ndarray, q: np.ndarray, similarity: np.ndarray, 
     plt = _plt()
     t = (np.arange(q.size) + 0.5) * FRAME_SHIFT
     fig, axes = plt.subplots(3, 1, figsize=(10, 6.5), sharex=True, gridspec_kw={"height_ratios": [1.2, 1, 1]})
-    axes[0].specgram(wav, NFFT=512, Fs=16000, noverlap=352, cmap="magma", scale="dB")
+    axes[0].specgram(wav, NFFT=512, Fs=TARGET_SR, noverlap=352, cmap="magma", scale="dB")
     axes[0].set_ylabel("Hz")
     axes[0].set_title(title, fontsize=10)
     for ax, values, thr, label in ((axes[1], q, mos_threshold, "frame MOS"),

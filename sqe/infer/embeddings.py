@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import torch
 
+from sqe.audio.io import TARGET_SR
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
@@ -54,7 +54,7 @@ def items_of(dd: DataDir, source: str = "wav.scp", unique: bool = False) -> list
         if unique and entry in seen:
             continue
         seen.add(entry)
-        items.append(AudioItem(utt, entry, n.get(utt, 16000), start, end))
+        items.append(AudioItem(utt, entry, n.get(utt, TARGET_SR), start, end))
     return items
 
 

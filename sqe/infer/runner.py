@@ -7,7 +7,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
-from sqe.audio.io import load_audio
+from sqe.audio.io import TARGET_SR, load_audio
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, norm_to_mos
 from sqe.data.batching import bucket_batches, pad_waves
@@ -39,8 +39,8 @@ def use_bf16(precision: str, device: torch.device) -> bool:
 def check_frame_rate(model: LSSQAModel, device: torch.device) -> None:
     """The model must produce 50 frames per second of audio (the grid of every ark and mask)."""
     with torch.no_grad():
-        out = model(torch.zeros(1, 16000, device=device), torch.tensor([16000], device=device))
-    if out.q.shape[1] != num_frames(16000):
+        out = model(torch.zeros(1, TARGET_SR, device=device), torch.tensor([TARGET_SR], device=device))
+    if out.q.shape[1] != num_frames(TARGET_SR):
         raise SqeError(f"the model gives {out.q.shape[1]} frames per second; sqe's arks and masks need 50")
 
 
@@ -60,7 +60,7 @@ def run_model(model: LSSQAModel, items: Sequence[AudioItem], device: torch.devic
     its previous mode back when the generator ends."""
     was_training = model.training
     model.eval()
-    seconds = np.array([it.num_samples / 16000 for it in items])
+    seconds = np.array([it.num_samples / TARGET_SR for it in items])
     batches = sorted(bucket_batches(seconds, max_utts, max_audio_s, 1.0, 0.0, np.random.default_rng(0)), key=min)
 
     def make(b: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sqe.audio.io import load_audio, write_wav
+from sqe.audio.io import TARGET_SR, load_audio, write_wav
 from sqe.data.arks import check_frames, mismatched_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
@@ -93,7 +93,7 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         m = mix(ref, deg, mask, q_ref[utt], q_deg[utt], cls2id.get(cls, CLEAN))
         key = f"{utt}-mix"
         path = (out / "wav" / f"{key}.wav").resolve()
-        write_wav(path, m.wav, 16000, subtype="FLOAT")
+        write_wav(path, m.wav, TARGET_SR, subtype="FLOAT")
         segments = [(a / FRAME_RATE, b / FRAME_RATE) for a, b in regions_from_frames(m.frame_mask)]
         tables["wav.scp"][key] = str(path)
         tables["mix2src"][key] = utt
@@ -104,7 +104,7 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         q_pseudo[key] = m.q_pseudo.astype(np.float32)
         frame_cls[key] = m.labels.astype(np.int32)
         truth += [f"{key}.wav\t{a:.3f}\t{b:.3f}\t{EVENT}" for a, b in segments]
-        durations.append(f"{key}.wav\t{m.wav.size / 16000:.5f}")
+        durations.append(f"{key}.wav\t{m.wav.size / TARGET_SR:.5f}")
         stats["mixed"] += 1
     if not stats["mixed"]:
         hint = ("; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "

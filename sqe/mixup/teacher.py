@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import torch
 from scipy import ndimage, signal
 
 from sqe.data.arks import write_arrays

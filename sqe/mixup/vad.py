@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqe.audio.io import TARGET_SR
 from sqe.models.frames import HOP, num_frames
 from sqe.utils.errors import SqeError
 
-FRAME_S = HOP / 16000
+FRAME_S = HOP / TARGET_SR
 
 
-def speech_frames(x: np.ndarray, sr: int = 16000) -> np.ndarray:
+def speech_frames(x: np.ndarray, sr: int = TARGET_SR) -> np.ndarray:
     """0/1 per 20 ms frame (``ceil(N / 320)`` frames): rVAD's 10 ms labels, max-pooled in pairs."""
     from rVADfast import rVADfast
 

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sqe.audio.io import TARGET_SR
 from sqe.models import frames as F
 from sqe.utils.errors import SqeError
 
@@ -139,7 +140,7 @@ class LogMelEncoder(ConvContextEncoder):
         from transformers.audio_utils import mel_filter_bank
 
         fb = mel_filter_bank(num_frequency_bins=257, num_mel_filters=n_mels, min_frequency=20.0,
-                             max_frequency=8000.0, sampling_rate=16000, norm="slaney", mel_scale="slaney")
+                             max_frequency=8000.0, sampling_rate=TARGET_SR, norm="slaney", mel_scale="slaney")
         self.register_buffer("mel", torch.tensor(fb, dtype=torch.float32), persistent=False)
         self.register_buffer("window", torch.hann_window(F.WINDOW), persistent=False)
         self.norm = nn.LayerNorm(n_mels)

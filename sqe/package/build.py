@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from sqe.audio.io import TARGET_SR
 from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
@@ -55,7 +56,7 @@ def _results(exp: Path, sets: list[str]) -> dict[str, Any]:
 def _check_dimensions(model: LSSQAModel, enrollment: dict[str, np.ndarray], valid: SetArrays, path: Path) -> None:
     """Enrollment and validation embeddings must come from this model: compare their sizes with its outputs."""
     with torch.no_grad():
-        dims = {k: v.shape[-1] for k, v in model(torch.zeros(1, 16000), torch.tensor([16000])).embeddings().items()}
+        dims = {k: v.shape[-1] for k, v in model(torch.zeros(1, TARGET_SR), torch.tensor([TARGET_SR])).embeddings().items()}
     for source, arrays in (("enrollment", enrollment), ("validation inference", {
             k: next(iter(v.values())) for k, v in valid.embeddings.items() if v})):
         for name, arr in arrays.items():
@@ -120,7 +121,7 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
         "format": FORMAT, "name": conf.name or train_dir.name, "embedding": emb,
         "score": "1 - cos(enrollment, frame embedding); MOS-based: -q (higher = more degraded)",
         "thresholds": thresholds, "open_set_similarity": open_set, "open_set_quantile": conf.open_set_quantile,
-        "frame_rate_hz": 50, "sample_rate_hz": 16000,
+        "frame_rate_hz": 50, "sample_rate_hz": TARGET_SR,
         "model_conf": payload["model_conf"], "classes": int(len(protos[f"{emb}/classes"])),
         "provenance": {"sqe": env["packages"].get("sqe"), "git": env["git"], "created": env["time"],
                        "checkpoint": str(checkpoint.resolve()), **sources},

@@ -10,7 +10,7 @@ import numpy as np
 from sqe.analyze.analyzer import Analyzer
 from sqe.analyze.inputs import Input, read_signal
 from sqe.analyze.regions import FRAME_S, region_vector
-from sqe.audio.io import AudioError
+from sqe.audio.io import AudioError, TARGET_SR
 from sqe.search.store import RegionStore
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger
@@ -36,7 +36,7 @@ def embed_inputs(analyzer: Analyzer, inputs: list[Input]) -> tuple[RegionStore, 
     for item in progress(inputs, desc="index", unit="file"):
         try:
             signal = read_signal(item, analyzer.conf.channel)
-            result = analyzer.analyze(signal.wav, 16000, item.name, keep_embedding=True)
+            result = analyzer.analyze(signal.wav, TARGET_SR, item.name, keep_embedding=True)
         except (AudioError, ValueError) as err:
             log.warning("%s: failed: %s", item.name, err)
             failed.append((item.entry, str(err)))
@@ -85,7 +85,7 @@ def query_vector(analyzer: Analyzer, query: Query) -> np.ndarray:
                            f"(e.g. {', '.join(classes[:8])})")
         return _unit(vectors[hits[0]])
     signal = read_signal(Input("query", str(query.path)), analyzer.conf.channel)
-    result = analyzer.analyze(signal.wav, 16000, "query", keep_embedding=True)
+    result = analyzer.analyze(signal.wav, TARGET_SR, "query", keep_embedding=True)
     frames = result.embedding.shape[0]
     if query.onset is not None:
         a, b = int(round(query.onset / FRAME_S)), min(frames, int(round(query.offset / FRAME_S)))

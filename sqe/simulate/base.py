@@ -16,9 +16,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from sqe.audio.io import TARGET_SR
 from sqe.utils.errors import SqeError
 
-SR = 16000
+SR = TARGET_SR
 SEED_MAX = 2**31 - 1
 
 

@@ -18,9 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 from scipy import signal
 
+from sqe.audio.io import TARGET_SR
 from sqe.simulate.base import SimulationError, fit_length, power
 
-SR = 16000
+SR = TARGET_SR
 SINGLES = ("clipdist", "gain", "lpf", "mp3", "noise", "pitch", "reverb", "tmask", "tstretch")
 # Class -> application order (Cumlin's order; "mp3+reverb" follows its name: reverb, then MP3).
 DOUBLES = {

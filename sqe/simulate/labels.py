@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqe.audio.io import TARGET_SR
 from sqe.utils.log import get_logger
 
 log = get_logger(__name__)
 PESQ_MAX = 4.644  # PESQ-WB of a signal against itself
 
 
-def pesq_wb(ref: np.ndarray, deg: np.ndarray, sr: int = 16000) -> float | None:
+def pesq_wb(ref: np.ndarray, deg: np.ndarray, sr: int = TARGET_SR) -> float | None:
     """PESQ-WB MOS-LQO, or None when PESQ cannot score the pair."""
     from pesq import pesq
 

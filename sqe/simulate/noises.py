@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
+from sqe.audio.io import TARGET_SR
 from sqe.simulate.additive import colored_noise
 
-SR = 16000
+SR = TARGET_SR
 KINDS = ("bus", "cafe", "pedestrian", "street")
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
 from sqe.utils.errors import SqeError
 
-SR = 16000
+SR = TARGET_SR
 FLITE_VOICES = ("kal16", "awb", "rms", "slt")
 VOICES = ("hibari",) + FLITE_VOICES
 HIBARI_SPEED = (0.9, 1.15)

@@ -113,15 +113,15 @@ class Stage:
         group = self.parser.add_argument_group("config keys (shortcuts for --set KEY=VALUE)")
         hints = typing.get_type_hints(conf_cls)
         names = []
-        for field in dataclasses.fields(conf_cls):
-            tp = hints[field.name]
-            if not field.init or not _scalar_flag_type(tp):
+        for fld in dataclasses.fields(conf_cls):
+            tp = hints[fld.name]
+            if not fld.init or not _scalar_flag_type(tp):
                 continue
-            kwargs: dict[str, Any] = {"dest": f"conf__{field.name}", "default": None, "metavar": "VALUE"}
+            kwargs: dict[str, Any] = {"dest": f"conf__{fld.name}", "default": None, "metavar": "VALUE"}
             if tp is bool:  # "--fix" alone means true; "--fix false" is also accepted (Kaldi style)
                 kwargs.update(nargs="?", const="true")
-            group.add_argument(f"--{field.name}", **kwargs)
-            names.append(field.name)
+            group.add_argument(f"--{fld.name}", **kwargs)
+            names.append(fld.name)
         return names
 
     def _normalize_argv(self, argv: list[str]) -> list[str]:

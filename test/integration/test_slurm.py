@@ -104,4 +104,4 @@ def test_mini_stage_range_through_slurm(cluster, tmp_path):
     part = (mini / "dump" / "vad" / "mini_train" / "log" / "compute_vad.2.log").read_text()
     assert "slurm_job=" in part and "# Ended (code 0)" in part
     assert (mini / "dump" / "vad" / "mini_train" / "vad_segments").stat().st_size > 0
-    assert os.path.isdir(mini / "dump" / "vad" / "mini_train" / "parts" / "part1")
+    assert os.path.isdir(mini / "dump" / "vad" / "mini_train" / "parts" / "degraded" / "part1")

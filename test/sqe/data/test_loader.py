@@ -15,6 +15,7 @@ def make(key):
     return {"x": torch.from_numpy(rng.standard_normal(4)), "pid": torch.tensor(os.getpid())}
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3 worker processes")  # 2 cores here
 def test_workers_give_the_in_process_batches_in_order_on_every_pass():
     inline, workers = KeyedLoader(make, 0), KeyedLoader(make, 3, prefetch=1)
     for keys in ([5, 1, 9, 2, 7], [3, 4], []):  # persistent workers serve passes with other keys

@@ -75,6 +75,7 @@ def test_con_training_runs_with_every_loss(parallel, tmp_path):
     assert np.isfinite(last["train_total"]) and best
 
 
+@pytest.mark.filterwarnings("ignore:This DataLoader will create 3 worker processes")  # 2 cores here
 def test_batches_made_by_worker_processes_train_exactly_as_in_process(parallel, tmp_path, caplog):
     """Issue 13: the mix-up batches are a function of (seed, epoch, step), so 0 and 3 loader workers give the same
     losses, metrics and mix-up counts."""
