@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
@@ -50,10 +52,8 @@ def frames_from_regions(regions: list[tuple[float, float]], n_frames: int) -> np
 SIGNALS = ("degraded", "reference")
 
 
-def parts_dir(out, signal: str):
+def parts_dir(out, signal: str) -> Path:
     """Where the blocks of a JOB array go: one folder per signal, so a collecting call never mixes the two."""
-    from pathlib import Path
-
     return Path(out) / "parts" / signal
 
 
@@ -64,8 +64,6 @@ def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = Non
 
     With ``part``/``nparts`` (a JOB array) only a contiguous block of the utterances is processed, into
     ``out/parts/<signal>/part<k>/vad_segments``; the call without a part reuses those and writes the whole file."""
-    from pathlib import Path
-
     from sqe.audio.io import load_audio
     from sqe.data.datadir import DataDir
     from sqe.data.tables import Segment, parse_segment, read_table, write_table
@@ -101,8 +99,6 @@ def compute_vad_dir(data, out, part: int | None = None, nparts: int | None = Non
 
 def read_speech_frames(vad_dir, frames: dict[str, int]) -> dict[str, np.ndarray]:
     """Speech frames of every utterance of ``frames`` ({utt: number of frames}) from ``vad_dir/vad_segments``."""
-    from pathlib import Path
-
     from sqe.data.tables import parse_segment, read_table
 
     regions: dict[str, list[tuple[float, float]]] = {u: [] for u in frames}

@@ -7,6 +7,7 @@ run asks for the steps its epoch has left. The mix-up counts a worker makes trav
 from __future__ import annotations
 
 from collections import Counter
+
 import numpy as np
 import torch
 
