@@ -13,6 +13,7 @@ encoder=""                  # pretrained encoder: hub name or local directory (d
                             # facebook/wav2vec2-large-robust); offline machines need a local directory
 nisqa_resample=on_the_fly   # NISQA's 48 kHz files: resampled on_the_fly or converted once
 train_args=""               # extra options of every training, e.g. "--set optim.epochs=50 batch.max_utts=32"
+loader_workers=8            # processes per training rank that read, resample and mix the batches (0: the rank itself)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
@@ -24,6 +25,7 @@ Usage: $0 [options]        (corpus paths: db.sh)
   --models "..."             mix-up models (default: ${models})
   --encoder NAME_OR_DIR      pretrained wav2vec2 (hub name or local dir)
   --train_args "..."         extra training options (e.g. "--set optim.epochs=50")
+  --loader_workers N         batch-making processes per training rank (default: ${loader_workers}; 0: none)
   --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
 Stages:
   1  NISQA corpus -> data/nisqa_{train_sim,val_sim,test_for,test_p501,test_sim,...}   (db.sh: NISQA)
@@ -51,7 +53,8 @@ if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
 enc=()
 if [ -n "${encoder}" ]; then enc+=(--set "model.encoder_conf.name_or_path=${encoder}"); fi
 read -r -a targs <<<"${train_args}"
-enc+=("${targs[@]}")
+enc+=("${targs[@]}" --set "batch.num_workers=${loader_workers}")
+train_threads=$(( (ngpu > 1 ? ngpu : 1) * (loader_workers + 1) ))  # CPU cores a training job asks for
 sets="nisqa_train_sim nisqa_val_sim nisqa_test_sim"
 all_models="baseline ${models}"
 train_data=(data/nisqa_train_sim data/bvcc_train)  # the parallel corpus first: it is the one mixed
@@ -73,7 +76,7 @@ fi
 if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
   require 1 data/nisqa_train_sim/utt2mos data/nisqa_val_sim/utt2mos
   require 2 data/bvcc_train/utt2mos data/bvcc_val/utt2mos
-  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads $((ngpu > 1 ? ngpu : 1))" exp/baseline/log/train.log \
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" exp/baseline/log/train.log \
     sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf conf/baseline.yaml --train_data "${train_data[@]}" \
     --valid_data "${valid_data[@]}" --out exp/baseline "${enc[@]}" "${extra[@]}"
 fi
@@ -112,7 +115,7 @@ if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
   require 5 dump/teacher/nisqa_train_sim/qdeg.scp
   require 6 data/nisqa_val_sim_mixup/frame_cls.scp
   for model in ${models}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads $((ngpu > 1 ? ngpu : 1))" "exp/${model}/log/train.log" \
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "exp/${model}/log/train.log" \
       sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" \
       --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --train_scores dump/teacher/nisqa_train_sim \
       --train_vad dump/vad/nisqa_train_sim --valid_mixup data/nisqa_val_sim_mixup --out "exp/${model}" \

@@ -50,8 +50,9 @@ def test_nisqa_stages_1_to_3(tmp_path):
                          do_stable_layer_norm=True, feat_extract_norm="layer", conv_bias=True)
     Wav2Vec2Model(cfg).save_pretrained(tmp_path / "tiny_w2v2")  # the encoder as a local directory
     res = run(d, "--stop_stage", "3", "--nj", "2", "--ngpu", "0", "--encoder", str(tmp_path / "tiny_w2v2"),
-              "--train_args", "--set optim.epochs=1 model.hidden=[8,8] model.d_z=4", env=env)
+              "--loader_workers", "1", "--train_args", "--set optim.epochs=1 model.hidden=[8,8] model.d_z=4", env=env)
     assert res.returncode == 0, res.stderr
+    assert "num_workers: 1" in (d / "exp" / "baseline" / "config.yaml").read_text()  # batches made by a worker
     for name in ("nisqa_train_sim", "nisqa_val_sim", "nisqa_test_sim", "bvcc_train", "bvcc_val"):
         assert validate_data_dir(d / "data" / name, ValidateOptions(progress=False)).ok, name
     assert (d / "exp" / "baseline" / "checkpoints" / "best.pt").is_file()
