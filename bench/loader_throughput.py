@@ -18,6 +18,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def warm_page_cache(data: Path) -> int:
 def measure(data: Path, scores: Path, vad: Path, workers: int, conf: BatchConf, max_batches: int) -> dict:
     mixup = MixupConf(p=1.0, constrained=True)  # every example mixed, under the CON constraints
     train = MixupTrainingSet([str(data)], mixup, str(scores), str(vad), seed=0, labels=True, audio_memory_mb=0)
-    feed = TrainFeed(train, BatchConf(**{**conf.__dict__, "num_workers": workers}), seed=0, dist=Dist())
+    feed = TrainFeed(train, replace(conf, num_workers=workers), seed=0, dist=Dist())
     steps = range(min(max_batches, len(feed.batches(1))))
     loader = KeyedLoader(feed, workers, conf.prefetch)
     start = time.perf_counter()

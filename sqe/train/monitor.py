@@ -7,6 +7,7 @@ import torch
 from scipy import stats
 
 from sqe.data.batching import UtteranceSet
+from sqe.data.labels import CLEAN
 from sqe.infer.runner import AudioItem, run_model
 from sqe.models.lssqa import LSSQAModel
 
@@ -54,7 +55,7 @@ def scl_eer(model: LSSQAModel, mixup_dir, device: torch.device, embedding: str =
         cs.append(labels[key][: out[embedding].shape[0]])
     z, c = np.concatenate(zs), np.concatenate(cs)
     if ignore_clean:
-        z, c = z[c != 0], c[c != 0]
+        z, c = z[c != CLEAN], c[c != CLEAN]
     z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
     z = z - z.mean(0)
     rng = np.random.default_rng(seed)

@@ -28,6 +28,7 @@ from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
 from sqe.mixup.dataset import MixupTrainingSet
 from sqe.data.batching import UtteranceSet
+from sqe.data.labels import CLEAN
 from sqe.data.loader import KeyedLoader, to_device
 from sqe.train.distributed import barrier, init_from_env, mean_of, sync_gradients
 from sqe.train.feed import TrainFeed
@@ -168,7 +169,7 @@ class Trainer:
         target = np.array([it.mos for it in self.valid.items])
         metrics = {f"valid_{k}": v for k, v in utterance_metrics(pred, target).items()}
         if self.valid_mixup is not None and self.model.scl is not None:
-            clean_not_anchor = 0 in self.conf.loss.scl.exclude_anchor_classes
+            clean_not_anchor = CLEAN in self.conf.loss.scl.exclude_anchor_classes
             metrics["valid_scl_eer"] = scl_eer(self.model, self.valid_mixup, self.device, self.conf.scl_eer_embedding,
                                                self.conf.scl_eer_clean == "auto" and clean_not_anchor,
                                                autocast=self.autocast)
