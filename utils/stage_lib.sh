@@ -10,6 +10,12 @@
 #                                     run "python -m MODULE ARGS" through the job launcher into LOG, save the
 #                                     exact command as a replayable script next to LOG (LOG minus .log plus
 #                                     .cmd), and exit 1 if it fails (the launcher prints the log's tail)
+#   run_stage_bg LAUNCHER LOG MODULE [ARGS...]
+#                                     run_stage in the background, at most ${max_jobs:-1} jobs at once (the
+#                                     oldest is waited for when the limit is reached); with max_jobs <= 1 it is
+#                                     run_stage. Jobs started this way must not depend on each other.
+#   wait_stages                       wait for every run_stage_bg job; exit 1 if any failed (each failure
+#                                     has logged its own ERROR line naming its log and replay script)
 #   contrastive_models "MODELS"      the models of a list with a contrastive (SCL) branch, one per line: by the
 #                                     recipes' naming convention those called con*
 #   cross_detector MODEL "MODELS" EXP SET ENROLL
@@ -17,7 +23,7 @@
 #                                     CON2's embeddings clustered on the segments CON1 detects on SET (CON1's
 #                                     inference, enrollment ENROLL and metrics under EXP); nothing for other
 #                                     models or without con1 in MODELS
-# Expects the variables stage, stop_stage and (optionally) skip_stages.
+# Expects the variables stage, stop_stage and (optionally) skip_stages and max_jobs.
 
 declare -A _sqe_stage_what=()
 _sqe_current_stage=""
@@ -88,6 +94,38 @@ run_stage() {
   fi
   if grep -qs "is up to date, skipping" "${logf}"; then
     _sqe_log 1 "Stage ${_sqe_current_stage}: outputs up to date, nothing rerun"
+  fi
+}
+
+_sqe_bg_pids=()
+_sqe_bg_failed=0
+
+_sqe_wait_oldest() {
+  local pid=${_sqe_bg_pids[0]}
+  _sqe_bg_pids=("${_sqe_bg_pids[@]:1}")
+  wait "${pid}" || _sqe_bg_failed=1
+}
+
+run_stage_bg() {
+  if [ "${max_jobs:-1}" -le 1 ]; then
+    run_stage "$@"
+    return
+  fi
+  while [ ${#_sqe_bg_pids[@]} -ge "${max_jobs}" ]; do
+    _sqe_wait_oldest
+  done
+  run_stage "$@" &
+  _sqe_bg_pids+=($!)
+}
+
+wait_stages() {
+  while [ ${#_sqe_bg_pids[@]} -gt 0 ]; do
+    _sqe_wait_oldest
+  done
+  if [ "${_sqe_bg_failed}" -ne 0 ]; then
+    _sqe_bg_failed=0
+    _sqe_log 1 "ERROR: stage ${_sqe_current_stage}: a parallel job failed (its ERROR line above names its log)"
+    exit 1
   fi
 }
 

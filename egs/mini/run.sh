@@ -7,6 +7,7 @@ stage=1                     # first stage to run
 stop_stage=100              # last stage to run
 skip_stages=""              # stages not to run, e.g. "2"
 nj=2                        # worker processes of the data stages
+max_jobs=2                  # jobs at once in stages 5, 6, 8 and 9 (sets and models), each with nj/max_jobs threads
 data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
 mixup_set_conf=conf/mixup_set.yaml  # stage 6 (conf/mixup_set_tiny.yaml goes with conf/data_tiny.yaml)
 overwrite=false             # true: rerun stages even when their outputs are up to date
@@ -22,6 +23,7 @@ help_message=$(cat <<EOF
 Usage: $0 [options]
   --stage N --stop_stage N   run stages N..M (default: all)      --skip_stages "N ..."
   --nj N                     worker processes (default: ${nj})     --data_conf YAML (default: ${data_conf})
+  --max_jobs N               jobs at once in stages 5, 6, 8, 9 (default: ${max_jobs}; 1: one after the other)
   --mixup_set_conf YAML      stage 6 config (default: ${mixup_set_conf}; conf/mixup_set_tiny.yaml with data_tiny)
   --overwrite true|false     rerun up-to-date stages             --cmd_backend local
   --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
@@ -60,6 +62,7 @@ esac
 eval_teacher_dir=dump/teacher
 extra=()
 if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
+job_threads=$(( nj / max_jobs > 0 ? nj / max_jobs : 1 ))  # threads of each job of the parallel stages
 
 if stage_on 1 "speech: TTS and background noises -> ${speech}"; then
   run_stage "${train_cmd}" "${speech}/log/make_mini_speech.log" sqe.bin.make_mini_speech \
@@ -96,10 +99,11 @@ fi
 if stage_on 5 "teacher frame scores (${exp_dir}/baseline) -> ${teacher_dir}/<set>"; then
   require 3 "${exp_dir}/baseline/checkpoints/best.pt"
   for set in ${sets}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${teacher_dir}/${set}/log/dump_frame_scores.log" \
+    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${teacher_dir}/${set}/log/dump_frame_scores.log" \
       sqe.bin.dump_frame_scores --model "${exp_dir}/baseline/checkpoints/best.pt" --data "data/${set}" \
       --out "${teacher_dir}/${set}" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
@@ -110,11 +114,12 @@ if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
     else
       require "stage 5 of the default encoder (./run.sh --stage 3 --stop_stage 6)" "${eval_teacher_dir}/${set}/qdeg.scp"
     fi
-    run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
+    run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
       --conf "${mixup_set_conf}" --data "data/${set}" --scores "${eval_teacher_dir}/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" \
       "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
@@ -137,17 +142,18 @@ if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{
     made_by=7; if [ "${model}" = baseline ]; then made_by=3; fi
     require "${made_by}" "${exp_dir}/${model}/checkpoints/best.pt"
     ckpt="${exp_dir}/${model}/checkpoints/best.pt"
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/enroll/mini_val_ref/log/enroll.log" \
+    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${exp_dir}/${model}/enroll/mini_val_ref/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/mini_val --source ref.scp --out "${exp_dir}/${model}/enroll/mini_val_ref" \
       "${extra[@]}"
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/enroll/mini_enroll_ood/log/enroll.log" \
+    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${exp_dir}/${model}/enroll/mini_enroll_ood/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/mini_enroll_ood --source wav.scp \
       --out "${exp_dir}/${model}/enroll/mini_enroll_ood" "${extra[@]}"
     for set in mini_val_mixup "${test_sets[@]}"; do
-      run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/infer/${set}/log/infer.log" \
+      run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${exp_dir}/${model}/infer/${set}/log/infer.log" \
         sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "${exp_dir}/${model}/infer/${set}" "${extra[@]}"
     done
   done
+  wait_stages
 fi
 
 if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>/results/<set>"; then
@@ -165,11 +171,13 @@ if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>
         valid=()
       fi
       mapfile -t detector < <(cross_detector "${model}" "${models}" "${exp_dir}" "${set}" "${enroll}")  # Table 6
-      run_stage "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score \
+      if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
+      run_stage_bg "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score \
         --test_infer "${exp_dir}/${model}/infer/${set}" --test_data "data/${set}" --enroll "${exp_dir}/${model}/enroll/${enroll}" \
         "${valid[@]}" "${detector[@]}" --out "${exp_dir}/${model}/results/${set}" "${extra[@]}"
     done
   done
+  wait_stages
 fi
 
 if stage_on 10 "report -> exp/RESULTS.md"; then

@@ -69,3 +69,48 @@ def test_contrastive_models_and_cross_detector():
         "2 con1 con2",
         "--detector|exp/con1/infer/test_mixup|exp/con1/enroll/val_ref|exp/con1/results/test_mixup/metrics.json|",
         "0", "0", "0"]
+
+
+FAKE_LAUNCHER = """#!/usr/bin/env bash
+# records when each job starts and ends in events.txt; a job whose arguments mention "fail" fails
+logf=$1; shift
+mkdir -p "$(dirname "$logf")"
+name=$(basename "$(dirname "$(dirname "$logf")")")  # exp/NAME/log/job.log
+echo "start $name" >> events.txt
+sleep 0.6
+echo "end $name" >> events.txt
+[[ "$*" != *fail* ]]
+"""
+
+
+def _parallel(tmp_path, max_jobs: int, jobs: str):
+    launcher = tmp_path / "launch.sh"
+    launcher.write_text(FAKE_LAUNCHER)
+    launcher.chmod(0o755)
+    body = (f'max_jobs={max_jobs}\nstage_on 1 "parallel"\n'
+            + "".join(f'run_stage_bg {launcher} exp/{j}/log/job.log sqe.bin.{j} --mode {j}\n' for j in jobs.split())
+            + "wait_stages\necho all done\n")
+    res = bash(body, cwd=tmp_path)
+    return res, (tmp_path / "events.txt").read_text().splitlines()
+
+
+def test_run_stage_bg_runs_at_most_max_jobs_at_once(tmp_path):
+    res, events = _parallel(tmp_path, 2, "a b c")
+    assert res.returncode == 0 and "all done" in res.stdout, res.stderr
+    assert events.index("start b") < events.index("end a")  # two at once
+    assert events.index("start c") > events.index("end a")  # the third waits for the oldest
+    assert sorted(events) == sorted(f"{e} {j}" for j in "abc" for e in ("start", "end"))
+
+
+def test_run_stage_bg_with_one_job_is_sequential(tmp_path):
+    res, events = _parallel(tmp_path, 1, "a b")
+    assert res.returncode == 0, res.stderr
+    assert events == ["start a", "end a", "start b", "end b"]
+
+
+def test_wait_stages_fails_when_one_job_failed_after_all_ended(tmp_path):
+    res, events = _parallel(tmp_path, 2, "a fail c")
+    assert res.returncode == 1 and "all done" not in res.stdout
+    assert "stage 1 failed; log: exp/fail/log/job.log" in res.stderr
+    assert "stage 1: a parallel job failed" in res.stderr
+    assert "end c" in events  # the other jobs were not abandoned
