@@ -79,6 +79,13 @@ class TrainConf:
     # scl_EER's clean frames: "auto" leaves them out when clean is not an anchor class of the loss (CON2, as the
     # authors' monitor does), "include" always counts them as a class
     scl_eer_clean: Literal["auto", "include"] = "auto"
+    # best.pt = the mean weights of the N epochs with the best select_metric (ESPnet's n-best averaging,
+    # sqe/train/averaging.py); 1: the best epoch's weights
+    average_best: int = 1
     checkpoint_every_steps: int = 100  # also checkpoint mid-epoch, so a killed job loses little
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     debug_kill_after_steps: int | None = None  # tests only: SIGKILL this process after that many steps
+
+    def __post_init__(self) -> None:
+        if self.average_best < 1:
+            raise ValueError(f"average_best must be >= 1, got {self.average_best}")

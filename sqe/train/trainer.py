@@ -5,7 +5,9 @@ Resuming is exact: the batches of an epoch depend only on (seed, epoch) and ever
 generators from (seed, epoch, step), so a job killed mid-epoch and restarted from its last checkpoint
 continues with the losses an uninterrupted run would have had.
 
-Outputs in ``out``: ``checkpoints/{last,best}.pt``, ``train_log.csv``, ``curves.png``, ``best.json``.
+Outputs in ``out``: ``checkpoints/{last,best}.pt``, ``train_log.csv``, ``curves.png``, ``best.json``; with
+``average_best`` N > 1 also the snapshots ``checkpoints/epoch<k>.pt`` of the N best epochs, and best.pt is their
+average (validated again: best.json holds its own metrics and ``averaged_epochs``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import torch
 from sqe.models.lssqa import LSSQAModel
 from sqe.models.checkpoint import check_architecture, read_checkpoint, save_checkpoint
 from sqe.train.accel import compile_encoder, make_optimizer
+from sqe.train.averaging import average_states, rank_epochs, snapshot_path, stale_snapshots
 from sqe.train.conf import TrainConf
 from sqe.train.curves import plot_curves, write_log
 from sqe.mixup.dataset import MixupTrainingSet
@@ -187,6 +190,8 @@ class Trainer:
                 log.info("before training: %s", _fmt(row))
             barrier(self.dist)
         metric = f"valid_{c.select_metric}"
+        minimise = c.select_metric.endswith("eer")  # EERs are minimised
+        sign = -1.0 if minimise else 1.0
         while st.epoch < c.optim.epochs:
             start = time.monotonic()
             means = self._train_epoch()
@@ -199,19 +204,39 @@ class Trainer:
             row = {"epoch": st.epoch, "lr": self.optimizer.param_groups[0]["lr"], **means, **self._validate(),
                    "seconds": round(time.monotonic() - start, 1)}
             st.history.append(row)
-            sign = -1.0 if c.select_metric.endswith("eer") else 1.0  # EERs are minimised
             improved = not st.best or sign * row[metric] > sign * st.best[metric]
             if improved:
                 st.best = dict(row)
                 self._save("best.pt")
+            self._keep_snapshots(metric, minimise)  # before last.pt: a resumed run finds them
             self._save("last.pt")
             write_log(self.out / "train_log.csv", st.history)
             plot_curves(self.out / "curves.png", st.history)
             log.info("epoch %d: %s%s", st.epoch, _fmt(row), " (best)" if improved else "")
             barrier(self.dist)
         if primary:
+            if c.average_best > 1:
+                self._average_best(metric, minimise)
             write_text_atomic(self.out / "best.json", json.dumps(st.best, indent=2) + "\n")
         return st.best
+
+    # -- n-best averaging ---------------------------------------------------------------------------
+    def _keep_snapshots(self, metric: str, minimise: bool) -> None:
+        if self.conf.average_best <= 1:
+            return
+        keep = rank_epochs(self.state.history, metric, minimise)[: self.conf.average_best]
+        if self.state.epoch in keep:
+            save_checkpoint(snapshot_path(self.ckpt_dir, self.state.epoch), self.model)
+        for path in stale_snapshots(self.ckpt_dir, keep):
+            path.unlink()
+
+    def _average_best(self, metric: str, minimise: bool) -> None:
+        keep = rank_epochs(self.state.history, metric, minimise)[: self.conf.average_best]
+        states = [read_checkpoint(snapshot_path(self.ckpt_dir, e))["model"] for e in keep]
+        self.model.load_state_dict(average_states(states))
+        self.state.best = {"averaged_epochs": keep, **self._validate()}
+        self._save("best.pt")
+        log.info("best.pt: the mean of epochs %s: %s", keep, _fmt(self.state.best))
 
 
 def _fmt(row: dict[str, Any]) -> str:
