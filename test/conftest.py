@@ -9,6 +9,15 @@ import pytest
 import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
+
+# A training config small enough to train in seconds on make_data_dir's corpora (trainer tests).
+TINY_TRAIN_CONF = {
+    "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 16, "layers": 2}, "hidden": [8, 8], "d_z": 4},
+    "optim": {"lr": 1e-3, "min_lr": 1e-4, "epochs": 3},
+    "batch": {"max_utts": 3, "max_audio_s": 10.0},
+    "checkpoint_every_steps": 1,
+    "num_threads": 1,
+}
 # Tests never download anything; the variables must be set before transformers is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 import torch
-from conftest import make_data_dir
+from conftest import TINY_TRAIN_CONF, make_data_dir
 
 from sqe.models.checkpoint import read_checkpoint
 from sqe.train.averaging import average_states, rank_epochs, snapshot_path, stale_snapshots
@@ -13,13 +13,7 @@ from sqe.train.conf import TrainConf
 from sqe.train.trainer import Trainer
 from sqe.utils.config import ConfigError, from_dict
 
-CONF = {
-    "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 16, "layers": 2}, "hidden": [8, 8], "d_z": 4},
-    "optim": {"lr": 3e-3, "min_lr": 1e-3, "epochs": 4},
-    "batch": {"max_utts": 3, "max_audio_s": 10.0},
-    "checkpoint_every_steps": 0,
-    "num_threads": 1,
-}
+CONF = {**TINY_TRAIN_CONF, "optim": {"lr": 3e-3, "min_lr": 1e-3, "epochs": 4}, "checkpoint_every_steps": 0}
 
 
 def test_rank_epochs_maximises_or_minimises_and_skips_epoch_zero():

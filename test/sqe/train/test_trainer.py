@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 import yaml
-from conftest import REPO, make_data_dir
+from conftest import REPO, TINY_TRAIN_CONF, make_data_dir
 
 from sqe.train import step as step_module
 from sqe.models.checkpoint import check_architecture, load_model, read_checkpoint
@@ -18,13 +18,7 @@ from sqe.train.trainer import Trainer, TrainingDiverged
 from sqe.utils.config import from_dict
 from sqe.utils.errors import SqeError
 
-CONF = {
-    "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 16, "layers": 2}, "hidden": [8, 8], "d_z": 4},
-    "optim": {"lr": 1e-3, "min_lr": 1e-4, "epochs": 3},
-    "batch": {"max_utts": 3, "max_audio_s": 10.0},
-    "checkpoint_every_steps": 1,
-    "num_threads": 1,
-}
+CONF = TINY_TRAIN_CONF
 
 
 @pytest.fixture(scope="module")
