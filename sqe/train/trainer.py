@@ -221,17 +221,20 @@ class Trainer:
         return st.best
 
     # -- n-best averaging ---------------------------------------------------------------------------
+    def _best_epochs(self, metric: str, minimise: bool) -> list[int]:
+        return rank_epochs(self.state.history, metric, minimise)[: self.conf.average_best]
+
     def _keep_snapshots(self, metric: str, minimise: bool) -> None:
         if self.conf.average_best <= 1:
             return
-        keep = rank_epochs(self.state.history, metric, minimise)[: self.conf.average_best]
+        keep = self._best_epochs(metric, minimise)
         if self.state.epoch in keep:
             save_checkpoint(snapshot_path(self.ckpt_dir, self.state.epoch), self.model)
         for path in stale_snapshots(self.ckpt_dir, keep):
             path.unlink()
 
     def _average_best(self, metric: str, minimise: bool) -> None:
-        keep = rank_epochs(self.state.history, metric, minimise)[: self.conf.average_best]
+        keep = self._best_epochs(metric, minimise)
         states = [read_checkpoint(snapshot_path(self.ckpt_dir, e))["model"] for e in keep]
         self.model.load_state_dict(average_states(states))
         self.state.best = {"averaged_epochs": keep, **self._validate()}
