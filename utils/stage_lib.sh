@@ -5,7 +5,8 @@
 #   stage_on N "what"                 true if stage N runs now (stage <= N <= stop_stage and N not in
 #                                     skip_stages); logs "Stage N: what" and remembers "what" for require
 #   require N FILE...                 exit 1 unless every FILE exists, naming stage N that makes them
-#                                     (N may also be a text such as "../nisqa/run.sh stage 3")
+#                                     (N may also be a text such as "../nisqa/run.sh stage 3"); jobs that
+#                                     run_stage_bg started are waited for first, so none is left running
 #   run_stage LAUNCHER LOG MODULE [ARGS...]
 #                                     run "python -m MODULE ARGS" through the job launcher into LOG, save the
 #                                     exact command as a replayable script next to LOG (LOG minus .log plus
@@ -70,6 +71,12 @@ require() {
     _sqe_log 1 "ERROR: stage ${producer} (${_sqe_stage_what[${producer}]:-see README.md}) makes it; run: $0 --stage ${producer} --stop_stage ${_sqe_current_stage}"
   else
     _sqe_log 1 "ERROR: ${producer} makes it"
+  fi
+  if [ ${#_sqe_bg_pids[@]} -gt 0 ]; then  # jobs this stage started already: let them end, leave none behind
+    _sqe_log 1 "waiting for the ${#_sqe_bg_pids[@]} job(s) of stage ${_sqe_current_stage} still running"
+    while [ ${#_sqe_bg_pids[@]} -gt 0 ]; do
+      _sqe_wait_oldest
+    done
   fi
   exit 1
 }

@@ -8,6 +8,7 @@ stage=1                     # first stage to run
 stop_stage=100              # last stage to run
 skip_stages=""              # stages not to run
 nj=8                        # parallel jobs (JOB arrays of the data stages)
+max_jobs=1                  # jobs at once in stages 6-9 (sets, models); on Slurm e.g. 4: each job gets its own node
 ngpu=1                      # GPUs for inference (0 = CPU)
 model_dir=../nisqa/exp      # where the models of egs/nisqa are (<model>/checkpoints/best.pt)
 models="baseline sup1 sup2 con1 con2"  # models evaluated
@@ -19,6 +20,8 @@ help_message=$(cat <<EOF
 Usage: $0 [options]        (corpus paths: db.sh; models: ../nisqa)
   --stage N --stop_stage N   run stages N..M (default: all)       --skip_stages "N ..."
   --nj N                     parallel data jobs (default: ${nj})    --ngpu N  GPUs for inference (default: ${ngpu})
+  --max_jobs N               jobs at once in stages 6-9 (default: ${max_jobs}: one after the other; the local
+                             backend shares this machine's GPUs between them, Slurm queues each on its own)
   --model_dir DIR            models trained by egs/nisqa (default: ${model_dir})
   --models "..."             models evaluated (default: ${models})
   --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
@@ -100,10 +103,11 @@ fi
 if stage_on 6 "teacher frame scores (${model_dir}/baseline) -> dump/teacher/<set>"; then
   require "../nisqa/run.sh stage 3 (the Baseline)" "${model_dir}/baseline/checkpoints/best.pt"
   for split in ${splits}; do
-    run_stage "${cuda_cmd} --gpu ${gpu}" "dump/teacher/libriaug_${split}/log/dump_frame_scores.log" \
+    run_stage_bg "${cuda_cmd} --gpu ${gpu}" "dump/teacher/libriaug_${split}/log/dump_frame_scores.log" \
       sqe.bin.dump_frame_scores --model "${model_dir}/baseline/checkpoints/best.pt" --data "data/libriaug_${split}" \
       --out "dump/teacher/libriaug_${split}" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 7 "fixed partial-mix-up sets -> data/<set>_mixup"; then
@@ -111,10 +115,11 @@ if stage_on 7 "fixed partial-mix-up sets -> data/<set>_mixup"; then
     set=libriaug_${split}
     require 5 "dump/vad/${set}/vad_segments"
     require 6 "dump/teacher/${set}/qdeg.scp"
-    run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
+    run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
       --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 8 "inference and enrollment of ${models} -> exp/<model>/{infer,enroll}"; then
@@ -122,28 +127,31 @@ if stage_on 8 "inference and enrollment of ${models} -> exp/<model>/{infer,enrol
   for model in ${models}; do
     ckpt=${model_dir}/${model}/checkpoints/best.pt
     require "../nisqa/run.sh stage 3 or 7 (model ${model})" "${ckpt}"
-    run_stage "${cuda_cmd} --gpu ${gpu}" "exp/${model}/enroll/libritts_dev_clean/log/enroll.log" sqe.bin.enroll \
+    run_stage_bg "${cuda_cmd} --gpu ${gpu}" "exp/${model}/enroll/libritts_dev_clean/log/enroll.log" sqe.bin.enroll \
       --model "${ckpt}" --data data/libritts_dev_clean --source wav.scp --out "exp/${model}/enroll/libritts_dev_clean" \
       "${extra[@]}"
     for split in ${splits}; do
       set=libriaug_${split}_mixup
-      run_stage "${cuda_cmd} --gpu ${gpu}" "exp/${model}/infer/${set}/log/infer.log" sqe.bin.infer \
+      run_stage_bg "${cuda_cmd} --gpu ${gpu}" "exp/${model}/infer/${set}/log/infer.log" sqe.bin.infer \
         --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
     done
   done
+  wait_stages
 fi
 
 if stage_on 9 "scoring of ${models} -> exp/<model>/results/libriaug_test_clean_mixup"; then
   for model in ${models}; do
     require 8 "exp/${model}/infer/libriaug_test_clean_mixup/q.scp"
     mapfile -t detector < <(cross_detector "${model}" "${models}" exp libriaug_test_clean_mixup libritts_dev_clean)
+    if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
     # prototypes and thresholds from LibriAugmented dev-clean (paper §6.1.3)
-    run_stage "${train_cmd}" "exp/${model}/results/libriaug_test_clean_mixup/log/score.log" sqe.bin.score \
+    run_stage_bg "${train_cmd}" "exp/${model}/results/libriaug_test_clean_mixup/log/score.log" sqe.bin.score \
       --test_infer "exp/${model}/infer/libriaug_test_clean_mixup" --test_data data/libriaug_test_clean_mixup \
       --valid_infer "exp/${model}/infer/libriaug_dev_clean_mixup" --valid_data data/libriaug_dev_clean_mixup \
       --enroll "exp/${model}/enroll/libritts_dev_clean" "${detector[@]}" \
       --out "exp/${model}/results/libriaug_test_clean_mixup" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 10 "report -> exp/RESULTS.md"; then

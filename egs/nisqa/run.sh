@@ -7,6 +7,7 @@ stage=1                     # first stage to run
 stop_stage=100              # last stage to run
 skip_stages=""              # stages not to run, e.g. "2"
 nj=8                        # parallel jobs of the data stages
+max_jobs=1                  # jobs at once in stages 5-9 (sets, models); on Slurm e.g. 4: each job gets its own node
 ngpu=1                      # GPUs per training job (>1: DDP with torchrun); 0 = CPU
 models="sup1 sup2 con1 con2"  # models trained on mix-up in stage 7 (conf/<model>.yaml)
 encoder=""                  # pretrained encoder: hub name or local directory (default: the configs' value,
@@ -22,6 +23,8 @@ help_message=$(cat <<EOF
 Usage: $0 [options]        (corpus paths: db.sh)
   --stage N --stop_stage N   run stages N..M (default: all)       --skip_stages "N ..."
   --nj N                     parallel data jobs (default: ${nj})    --ngpu N  GPUs per training job (default: ${ngpu})
+  --max_jobs N               jobs at once in stages 5-9 (default: ${max_jobs}: one after the other; the local
+                             backend shares this machine's GPUs between them, Slurm queues each on its own)
   --models "..."             mix-up models (default: ${models})
   --encoder NAME_OR_DIR      pretrained wav2vec2 (hub name or local dir)
   --train_args "..."         extra training options (e.g. "--set optim.epochs=50")
@@ -94,20 +97,22 @@ fi
 if stage_on 5 "teacher frame scores (exp/baseline) -> dump/teacher/<set>"; then
   require 3 exp/baseline/checkpoints/best.pt
   for set in ${sets}; do
-    run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "dump/teacher/${set}/log/dump_frame_scores.log" \
+    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "dump/teacher/${set}/log/dump_frame_scores.log" \
       sqe.bin.dump_frame_scores --model exp/baseline/checkpoints/best.pt --data "data/${set}" \
       --out "dump/teacher/${set}" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
   for set in nisqa_val_sim nisqa_test_sim; do
     require 4 "dump/vad/${set}/vad_segments"
     require 5 "dump/teacher/${set}/qdeg.scp"
-    run_stage "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
+    run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
       --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
@@ -115,12 +120,13 @@ if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
   require 5 dump/teacher/nisqa_train_sim/qdeg.scp
   require 6 data/nisqa_val_sim_mixup/frame_cls.scp
   for model in ${models}; do
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "exp/${model}/log/train.log" \
+    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "exp/${model}/log/train.log" \
       sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" \
       --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --train_scores dump/teacher/nisqa_train_sim \
       --train_vad dump/vad/nisqa_train_sim --valid_mixup data/nisqa_val_sim_mixup --out "exp/${model}" \
       "${enc[@]}" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
@@ -128,26 +134,29 @@ if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,e
     made_by=7; if [ "${model}" = baseline ]; then made_by=3; fi
     require "${made_by}" "exp/${model}/checkpoints/best.pt"
     ckpt="exp/${model}/checkpoints/best.pt"
-    run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
+    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/nisqa_val_sim --source ref.scp \
       --out "exp/${model}/enroll/nisqa_val_sim_ref" "${extra[@]}"
     for set in nisqa_val_sim_mixup nisqa_test_sim_mixup; do
-      run_stage "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/infer/${set}/log/infer.log" \
+      run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/infer/${set}/log/infer.log" \
         sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
     done
   done
+  wait_stages
 fi
 
 if stage_on 9 "scoring of ${all_models} on nisqa_test_sim_mixup -> exp/<model>/results"; then
   for model in ${all_models}; do
     require 8 "exp/${model}/infer/nisqa_test_sim_mixup/q.scp"
     mapfile -t detector < <(cross_detector "${model}" "${models}" exp nisqa_test_sim_mixup nisqa_val_sim_ref)  # Table 6
-    run_stage "${train_cmd}" "exp/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
+    if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
+    run_stage_bg "${train_cmd}" "exp/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
       --test_infer "exp/${model}/infer/nisqa_test_sim_mixup" --test_data data/nisqa_test_sim_mixup \
       --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
       --enroll "exp/${model}/enroll/nisqa_val_sim_ref" "${detector[@]}" \
       --out "exp/${model}/results/nisqa_test_sim_mixup" "${extra[@]}"
   done
+  wait_stages
 fi
 
 if stage_on 10 "report -> exp/RESULTS.md"; then

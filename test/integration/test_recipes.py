@@ -39,7 +39,7 @@ def run(recipe_dir, *args, env):
 
 
 @pytest.mark.slow
-def test_nisqa_stages_1_to_3(tmp_path):
+def test_nisqa_stages_1_to_3_and_parallel_stage_5(tmp_path):
     from transformers import Wav2Vec2Config, Wav2Vec2Model
 
     d = recipe_tree(tmp_path / "repo", "nisqa")
@@ -57,6 +57,11 @@ def test_nisqa_stages_1_to_3(tmp_path):
         assert validate_data_dir(d / "data" / name, ValidateOptions(progress=False)).ok, name
     assert (d / "exp" / "baseline" / "checkpoints" / "best.pt").is_file()
     assert "tiny_w2v2" in (d / "exp" / "baseline" / "config.yaml").read_text()
+    # stage 5 with two jobs at once: every set's teacher scores exist when run.sh returns (it waited for all)
+    res = run(d, "--stage", "5", "--stop_stage", "5", "--ngpu", "0", "--max_jobs", "2", env=env)
+    assert res.returncode == 0, res.stderr
+    for name in ("nisqa_train_sim", "nisqa_val_sim", "nisqa_test_sim"):
+        assert (d / "dump" / "teacher" / name / "qdeg.scp").is_file(), name
     (d / "data" / "nisqa_val_sim" / "ref.scp").unlink()
     res = run(d, "--stage", "4", "--stop_stage", "4", "--nj", "2", env=env)
     assert res.returncode == 1 and "stage 4 needs data/nisqa_val_sim/ref.scp" in res.stderr

@@ -114,3 +114,15 @@ def test_wait_stages_fails_when_one_job_failed_after_all_ended(tmp_path):
     assert "stage 1 failed; log: exp/fail/log/job.log" in res.stderr
     assert "stage 1: a parallel job failed" in res.stderr
     assert "end c" in events  # the other jobs were not abandoned
+
+
+def test_a_failed_require_lets_the_started_jobs_end_first(tmp_path):
+    launcher = tmp_path / "launch.sh"
+    launcher.write_text(FAKE_LAUNCHER)
+    launcher.chmod(0o755)
+    body = (f'max_jobs=2\nstage_on 1 "parallel"\nrun_stage_bg {launcher} exp/a/log/job.log sqe.bin.a\n'
+            'require 1 missing.scp\necho unreachable\n')
+    res = bash(body, cwd=tmp_path)
+    assert res.returncode == 1 and "unreachable" not in res.stdout
+    assert "stage 1 needs missing.scp" in res.stderr and "waiting for the 1 job(s) of stage 1" in res.stderr
+    assert (tmp_path / "events.txt").read_text().splitlines() == ["start a", "end a"]  # ended before run.sh did
