@@ -1,11 +1,12 @@
-"""bench/mini_recipe.py: stage timing from the recipe's log and the recipe copy it runs in (the run itself is the
-benchmark, not a test)."""
+"""bench/mini_recipe.py: stage timing from the recipe's log and the recipe copy it runs in; bench/mini_seeds.py:
+the seed table and the stage arguments it reuses (the runs themselves are the benchmarks, not tests)."""
 from __future__ import annotations
 
 import importlib.util
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 
@@ -32,3 +33,36 @@ def test_the_recipe_copy_runs_run_sh(tmp_path):
                           "--help"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "Usage: ./run.sh" in res.stdout
     assert '"exit_status": 0' in res.stdout and not (mini / "data").exists()
+
+
+def _metrics(eer, dcf, iauc, verif):
+    emb = {"frame_eer": eer, "frame_min_dcf": dcf, "i_auc": iauc}
+    return {"detection": {"z_scl": emb, "z_tilde": emb, "mos": emb}, "segments": {"z_tilde": {"max1": {"eer": verif}}}}
+
+
+def test_seed_summary_tables_every_seed_with_mean_and_sd():
+    bench = load("mini_seeds")
+    runs = {"0 (recipe)": {"mini_test_mixup": _metrics(0.05, 0.4, 0.8, 0.10)},
+            "1": {"mini_test_mixup": _metrics(0.07, 0.2, 0.9, 0.12)}}
+    summary = bench.summarize(runs, "con1")
+    eer = summary["sets"]["mini_test_mixup"]["frame EER [%]"]
+    assert eer["values"] == pytest.approx({"0 (recipe)": 5.0, "1": 7.0})
+    assert eer["mean"] == pytest.approx(6.0) and eer["sd"] == pytest.approx(2 ** 0.5)
+    assert summary["sets"]["mini_test_mixup"]["verification EER single [%]"]["mean"] == pytest.approx(11.0)
+    assert summary["sets"]["mini_test_ood_mixup"] == {}  # no run scored it
+    md = bench.markdown(summary)
+    assert "| Metric | seed 0 (recipe) | seed 1 | mean | SD |" in md
+    assert "| I-AUC | 0.80 | 0.90 | 0.85 | 0.07 |" in md
+
+
+def test_seed_runs_use_the_recipe_stage_arguments():
+    bench = load("mini_seeds")
+    recipe = (REPO / "egs" / "mini" / "run.sh").read_text().replace('"${teacher_dir}', "dump/teacher")
+    recipe = " ".join(recipe.replace('"', "").replace("\\\n", " ").split())
+    cmds = bench.stage_commands("con1", 3, bench.Path("exp_seeds/con1/seed3"))
+    train = cmds[0][cmds[0].index("sqe.bin.train") + 1:]
+    assert train[train.index("--seed") + 1] == "3"
+    for flag in ("--train_data", "--valid_data", "--train_scores", "--train_vad", "--valid_mixup"):
+        assert f"{flag} {train[train.index(flag) + 1]}" in recipe, flag  # the same inputs as stage 7
+    verbs = [c[c.index("-m") + 1] for c in cmds]
+    assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 3 + ["sqe.bin.score"] * 2

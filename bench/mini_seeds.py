@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Benchmark: how much egs/mini's numbers move with the training seed of the mix-up models.
+
+Retrains models of a finished egs/mini run (kept by `bench/mini_recipe.py --keep DIR`) with other training
+seeds, on the same data, teacher and evaluation sets, and tables each target metric per seed with its mean
+and standard deviation. The recipe's own run (exp/<model>, its config's seed) is the first column.
+
+Usage (from the repository root, environment active):
+    python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2 3
+
+Each seed runs stage 7's training and stages 8-9's enrollment, inference and scoring commands with the
+recipe's arguments into exp_seeds/<model>/seed<K>/ (scoring without CON2's cross-detection, which only
+adds Table 6). The stages are idempotent, so an interrupted benchmark continues where it stopped. Writes
+exp_seeds/summary.json and exp_seeds/summary.md and prints the Markdown. About 3-4 minutes per model and
+seed on 2 CPU cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+TEST_SETS = {"mini_test_mixup": "mini_val_ref", "mini_test_ood_mixup": "mini_enroll_ood"}
+# (label, path in metrics.json below detection/segments with {emb} for the model's embedding, scale)
+METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
+           ("minDCF", ("detection", "{emb}", "frame_min_dcf"), 1.0),
+           ("I-AUC", ("detection", "{emb}", "i_auc"), 1.0),
+           ("verification EER single [%]", ("segments", "{emb}", "max1", "eer"), 100.0)]
+
+
+def stage_commands(model: str, seed: int, out: Path) -> list[list[str]]:
+    """The sqe.bin calls of egs/mini's stages 7-9 for one model, trained with ``seed`` into ``out``."""
+    ckpt = str(out / "checkpoints" / "best.pt")
+    py = [sys.executable, "-m"]
+    cmds = [py + ["sqe.bin.train", "--conf", f"conf/{model}.yaml", "--seed", str(seed), "--train_data",
+                  "data/mini_train", "--valid_data", "data/mini_val", "--train_scores", "dump/teacher/mini_train",
+                  "--train_vad", "dump/vad/mini_train", "--valid_mixup", "data/mini_val_mixup", "--out", str(out)],
+            py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_val", "--source", "ref.scp",
+                  "--out", str(out / "enroll" / "mini_val_ref")],
+            py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_enroll_ood", "--source", "wav.scp",
+                  "--out", str(out / "enroll" / "mini_enroll_ood")]]
+    for s in ("mini_val_mixup", *TEST_SETS):
+        cmds.append(py + ["sqe.bin.infer", "--model", ckpt, "--data", f"data/{s}", "--out", str(out / "infer" / s)])
+    for s, enroll in TEST_SETS.items():
+        valid = (["--valid_infer", str(out / "infer" / "mini_val_mixup"), "--valid_data", "data/mini_val_mixup"]
+                 if s == "mini_test_mixup" else [])  # no out-of-domain validation split (as stage 9)
+        cmds.append(py + ["sqe.bin.score", "--test_infer", str(out / "infer" / s), "--test_data", f"data/{s}",
+                          "--enroll", str(out / "enroll" / enroll), *valid, "--out", str(out / "results" / s)])
+    return cmds
+
+
+def metric_value(metrics: dict, path: tuple[str, ...], emb: str) -> float | None:
+    node = metrics
+    for key in path:
+        node = node.get(key.format(emb=emb)) if isinstance(node, dict) else None
+    return None if node is None else float(node)
+
+
+def summarize(runs: dict[str, dict[str, dict]], model: str) -> dict:
+    """Per test set and metric: the value of every run (seed label -> metrics.json by set), mean and SD."""
+    out: dict = {}
+    for s in TEST_SETS:
+        rows = {}
+        for label, path, scale in METRICS:
+            values = {}
+            for seed, by_set in runs.items():
+                m = by_set.get(s)
+                if m is not None:
+                    emb = "z_tilde" if "z_tilde" in m["detection"] else "z_mos"  # fixed in advance, as in RESULTS
+                    v = metric_value(m, path, emb)
+                    if v is not None:
+                        values[seed] = v * scale
+            if values:
+                vs = list(values.values())
+                rows[label] = {"values": values, "mean": statistics.fmean(vs),
+                               "sd": statistics.stdev(vs) if len(vs) > 1 else 0.0}
+        out[s] = rows
+    return {"model": model, "sets": out}
+
+
+def markdown(summary: dict) -> list[str]:
+    lines = []
+    for s, rows in summary["sets"].items():
+        seeds = list(next(iter(rows.values()))["values"]) if rows else []
+        lines += [f"{summary['model']} on `{s}`:", "",
+                  "| Metric | " + " | ".join(f"seed {k}" for k in seeds) + " | mean | SD |",
+                  "|---|" + "---|" * (len(seeds) + 2)]
+        for label, r in rows.items():
+            lines.append(f"| {label} | " + " | ".join(f"{r['values'].get(k, float('nan')):.2f}" for k in seeds)
+                         + f" | {r['mean']:.2f} | {r['sd']:.2f} |")
+        lines.append("")
+    return lines
+
+
+def read_results(root: Path) -> dict[str, dict]:
+    return {s: json.loads((root / "results" / s / "metrics.json").read_text())
+            for s in TEST_SETS if (root / "results" / s / "metrics.json").is_file()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", type=Path, required=True, help="egs/mini directory of a finished run")
+    parser.add_argument("--models", nargs="+", default=["con1"], help="mix-up models to retrain")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3], help="training seeds")
+    args = parser.parse_args()
+    recipe = args.recipe.resolve()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
+           "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
+    summaries, text = [], []
+    for model in args.models:
+        own = recipe / "exp" / model
+        if not (own / "results" / "mini_test_mixup" / "metrics.json").is_file():
+            print(f"{own}: no results; run the recipe first (bench/mini_recipe.py --keep DIR)", file=sys.stderr)
+            return 1
+        runs = {f"{config_seed(own)} (recipe)": read_results(own)}
+        for seed in args.seeds:
+            out = Path("exp_seeds") / model / f"seed{seed}"
+            for cmd in stage_commands(model, seed, out):
+                print("+", " ".join(cmd[2:]), file=sys.stderr, flush=True)
+                if subprocess.run(cmd, cwd=recipe, env=env).returncode != 0:
+                    print(f"failed: {' '.join(cmd[2:])} (log above)", file=sys.stderr)
+                    return 1
+            runs[str(seed)] = read_results(recipe / out)
+        summaries.append(summarize(runs, model))
+        text += markdown(summaries[-1])
+    dest = recipe / "exp_seeds"
+    dest.mkdir(exist_ok=True)
+    for name, content in (("summary.json", json.dumps(summaries, indent=2)), ("summary.md", "\n".join(text))):
+        tmp = dest / f".{name}.tmp"
+        tmp.write_text(content + "\n")
+        tmp.replace(dest / name)
+    print("\n".join(text))
+    return 0
+
+
+def config_seed(exp: Path) -> str:
+    """The training seed of a recipe model (its resolved config.yaml)."""
+    for line in (exp / "config.yaml").read_text().splitlines():
+        if line.startswith("seed:"):
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
