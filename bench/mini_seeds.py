@@ -24,6 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
+from sqe.utils.atomic import write_text_atomic
+
 TEST_SETS = {"mini_test_mixup": "mini_val_ref", "mini_test_ood_mixup": "mini_enroll_ood"}
 # (label, path in metrics.json below detection/segments with {emb} for the model's embedding, scale)
 METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
@@ -129,20 +133,15 @@ def main() -> int:
         text += markdown(summaries[-1])
     dest = recipe / "exp_seeds"
     dest.mkdir(exist_ok=True)
-    for name, content in (("summary.json", json.dumps(summaries, indent=2)), ("summary.md", "\n".join(text))):
-        tmp = dest / f".{name}.tmp"
-        tmp.write_text(content + "\n")
-        tmp.replace(dest / name)
+    write_text_atomic(dest / "summary.json", json.dumps(summaries, indent=2) + "\n")
+    write_text_atomic(dest / "summary.md", "\n".join(text) + "\n")
     print("\n".join(text))
     return 0
 
 
 def config_seed(exp: Path) -> str:
     """The training seed of a recipe model (its resolved config.yaml)."""
-    for line in (exp / "config.yaml").read_text().splitlines():
-        if line.startswith("seed:"):
-            return line.split(":", 1)[1].strip()
-    return "?"
+    return str(yaml.safe_load((exp / "config.yaml").read_text()).get("seed", "?"))
 
 
 if __name__ == "__main__":
