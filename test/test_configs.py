@@ -10,6 +10,7 @@ import yaml
 from conftest import REPO
 
 from sqe.corpora.mini_conf import MiniDataConf
+from sqe.eval.evaluate import ScoreConf
 from sqe.mixup.evalset import MixupSetConf
 from sqe.train.conf import TrainConf
 from sqe.utils.config import dump_yaml, load_config
@@ -22,6 +23,8 @@ def kind(path):
         return MiniDataConf
     if path.name.startswith("mixup_set"):
         return MixupSetConf
+    if path.name.startswith("score"):
+        return ScoreConf
     return TrainConf
 
 

@@ -172,7 +172,7 @@ if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>
       fi
       mapfile -t detector < <(cross_detector "${model}" "${models}" "${exp_dir}" "${set}" "${enroll}")  # Table 6
       if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
-      run_stage_bg "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score \
+      run_stage_bg "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score --conf conf/score.yaml \
         --test_infer "${exp_dir}/${model}/infer/${set}" --test_data "data/${set}" --enroll "${exp_dir}/${model}/enroll/${enroll}" \
         "${valid[@]}" "${detector[@]}" --out "${exp_dir}/${model}/results/${set}" "${extra[@]}"
     done

@@ -19,6 +19,7 @@ from sqe.audio.resample import resample
 from sqe.eval.evaluate import cosine_scores
 from sqe.infer.runner import choose_device, use_bf16
 from sqe.infer.windowed import WindowConf, frame_outputs
+from sqe.metrics.smoothing import median_filter
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
 
@@ -133,6 +134,7 @@ class Analyzer:
             score = cosine_scores({name: z}, self.package.enrollment[emb_name])[name]
         else:
             score = -q
+        score = median_filter(score, self.package.medfilt_size)  # as the threshold was tuned
         spans = find_regions(score, q, speech, self.threshold, int(round(self.conf.merge_gap_s / FRAME_S)),
                              max(1, int(round(self.conf.min_region_s / FRAME_S))))
         regions = [self._region(score, q, z, a, b) for a, b in spans]

@@ -2,7 +2,8 @@
 degradation verification EER and prototype retrieval accuracy (by number of concurrent degradations),
 agglomerative clustering of oracle and detected segments; thresholds for hard decisions (best
 intersection-F1 on the validation set). Writes OUT/metrics.json and the detection scores as sed_scores_eval
-tables OUT/scores/<type>/<utt>.tsv.
+tables OUT/scores/<type>/<utt>.tsv. With ``--medfilt_size N`` (odd, in frames) every detection score is
+median-filtered first (metrics.json then also holds the unfiltered "detection_unfiltered").
 
 Usage:
     python -m sqe.bin.score --test_infer exp/con1/infer/mini_test_mixup --test_data data/mini_test_mixup \\
@@ -30,9 +31,11 @@ STAGE.add_argument("--detector", type=Path, nargs=3, metavar=("INFER", "ENROLL",
 
 
 def _run(ctx: StageContext) -> None:
+    from sqe.data.tables import DataError
     from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold
     from sqe.infer.enrollment import load_enrollment
     from sqe.metrics.events import to_sed_scores
+    from sqe.metrics.smoothing import smooth_scores
     from sqe.utils.atomic import write_text_atomic
 
     a = ctx.args
@@ -44,7 +47,12 @@ def _run(ctx: StageContext) -> None:
         det_infer, det_enroll, det_metrics_path = a.detector
         det_metrics = json.loads(det_metrics_path.read_text())
         name = ctx.conf.cluster_embedding
-        det_scores = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))[name]
+        det_size = det_metrics.get("settings", {}).get("medfilt_size", 1)
+        if det_size != ctx.conf.medfilt_size:  # its threshold holds for its own filtered scores only
+            raise DataError(f"{det_metrics_path}: scored with medfilt_size {det_size}, this run uses "
+                            f"{ctx.conf.medfilt_size}; score both models with the same config")
+        det_all = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))
+        det_scores = smooth_scores({name: det_all[name]}, ctx.conf.medfilt_size)[name]
         model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
         detector = (model_name, det_scores, operating_threshold(det_metrics["thresholds"][name])[0])
     metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector)

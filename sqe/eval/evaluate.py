@@ -21,6 +21,7 @@ from sqe.metrics.detection import eer_and_min_dcf
 from sqe.metrics.embedding import (class_prototypes, n_concurrent, prototype_accuracy, segment_embeddings,
                                    segments_from_detection, select_by_concurrency, verification_eer)
 from sqe.metrics.events import FRAME_SHIFT, IAUCSettings, best_intersection_f1, intersection_auc, mask_to_events
+from sqe.metrics.smoothing import check_size, smooth_scores
 from sqe.utils.log import get_logger
 
 log = get_logger(__name__)
@@ -35,6 +36,14 @@ class ScoreConf:
     cluster_max_concurrent: int = 2  # Table 6: regions with more simultaneous degradations are omitted
     cluster_embedding: str = "z_scl"  # the embedding clustered and used for the model's own detection
     max_cluster_items: int = 20000
+    # median filter over each utterance's detection scores, in frames (odd; 1: none, as the paper). It feeds
+    # every detection metric, threshold and clustering of detections; with > 1 metrics.json keeps the
+    # unfiltered detection metrics as "detection_unfiltered", and sqe.bin.pack_model carries the size into the
+    # model package so sqe.bin.analyze filters the same way
+    medfilt_size: int = 1
+
+    def __post_init__(self) -> None:
+        check_size(self.medfilt_size)
 
 
 @dataclass
@@ -182,18 +191,20 @@ def operating_threshold(entry: dict[str, Any]) -> tuple[float | None, str]:
 def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.ndarray], conf: ScoreConf,
              detector: tuple[str, dict[str, np.ndarray], float] | None = None
              ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    scores = detection_scores(test, enrollment)
+    raw = detection_scores(test, enrollment)
+    scores = smooth_scores(raw, conf.medfilt_size)
     metrics: dict[str, Any] = {"detection": detection_metrics(scores, test, conf)}
+    if conf.medfilt_size > 1:  # the paper's (unfiltered) numbers stay comparable
+        metrics["detection_unfiltered"] = detection_metrics(raw, test, conf)
     truth, _ = ground_truth(test)
     thresholds = {}
+    v_scores = smooth_scores(detection_scores(valid, enrollment), conf.medfilt_size) if valid is not None else {}
     for name, per_utt in scores.items():  # operating points for hard decisions
         f1_test, thr_test = best_intersection_f1(per_utt, truth, conf.i_auc)
         entry = {"test_best_f1": f1_test, "test_threshold": thr_test}
-        if valid is not None:
-            v_scores = detection_scores(valid, enrollment).get(name)
-            if v_scores is not None:
-                f1_val, thr_val = best_intersection_f1(v_scores, ground_truth(valid)[0], conf.i_auc)
-                entry.update(validation_best_f1=f1_val, threshold=thr_val)
+        if name in v_scores:
+            f1_val, thr_val = best_intersection_f1(v_scores[name], ground_truth(valid)[0], conf.i_auc)
+            entry.update(validation_best_f1=f1_val, threshold=thr_val)
         thresholds[name] = entry
     metrics["thresholds"] = thresholds
     metrics["segments"] = segment_analysis(test, valid, conf)
@@ -203,6 +214,7 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
         metrics["clustering"]["detected"]["threshold_source"] = source
     metrics["settings"] = {"i_auc": asdict(conf.i_auc), "min_dcf": {"p_target": conf.p_target, "c_miss": 1.0,
                                                                      "c_fa": 1.0},
+                           "medfilt_size": conf.medfilt_size,
                            "frames": int(sum(m.size for m in test.degraded.values())),
                            "degraded_share": float(np.mean(np.concatenate(list(test.degraded.values()))))}
     return metrics, scores

@@ -129,7 +129,8 @@ def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures
         out += [f"## Local degradation detection (Tables 2/3): `{s}`", "",
                 f"{st['frames']} frames, {100 * st['degraded_share']:.1f} % degraded. Frame EER and minDCF "
                 f"(p_target {st['min_dcf']['p_target']}) pool all frames; I-AUC = intersection-based PSDS with "
-                f"{json.dumps(st['i_auc'])}. Embedding scores: 1 - cos(enrollment, frame); MOS scores: -q."]
+                f"{json.dumps(st['i_auc'])}. Embedding scores: 1 - cos(enrollment, frame); MOS scores: -q."
+                + filter_note(st.get("medfilt_size", 1))]
         out += detection_tables(models, s)
         out += ["", f"## Degradation verification and retrieval (Tables 4/5): `{s}`", "",
                 "Oracle segments (runs of degraded frames, mean embedding). EER over all segment pairs (target: same "
@@ -145,6 +146,13 @@ def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures
     if figures:
         out += ["", "## Figures", ""] + [f"![{f.stem}]({f.relative_to(root)})" for f in figures]
     return "\n".join(out) + "\n"
+
+
+def filter_note(size: int) -> str:
+    if size <= 1:
+        return ""
+    return (f" Every score is median-filtered over {size} frames ({20 * size} ms) per utterance first; the paper "
+            "filters nothing (its unfiltered numbers: `detection_unfiltered` in each metrics.json).")
 
 
 def sanitize(obj: Any) -> Any:

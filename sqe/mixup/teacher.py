@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from scipy import ndimage, signal
 
 from sqe.data.arks import write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.infer.runner import AudioItem, check_frame_rate, choose_device, run_model, use_bf16
+from sqe.metrics.smoothing import check_size, median_filter
 from sqe.models.frames import num_frames
 from sqe.models.checkpoint import load_model
 from sqe.utils.log import get_logger
@@ -30,16 +30,7 @@ class TeacherConf:
     num_workers: int = 0  # processes reading the audio ahead of the model
 
     def __post_init__(self) -> None:
-        if self.medfilt_size < 1 or self.medfilt_size % 2 == 0:
-            raise ValueError("medfilt_size must be an odd number >= 1")
-
-
-def median_filter(q: np.ndarray, size: int, edge: str) -> np.ndarray:
-    if size <= 1:
-        return q
-    if edge == "zero":
-        return signal.medfilt(q, size).astype(np.float32)
-    return ndimage.median_filter(q, size=size, mode="nearest").astype(np.float32)
+        check_size(self.medfilt_size)
 
 
 def parallel_items(dd: DataDir, path: Path) -> tuple[list[AudioItem], list[AudioItem], dict[str, str]]:

@@ -4,7 +4,7 @@ Contents (format ``sqe-model-package-1``): ``model.pt`` (the self-contained chec
 ``enrollment.npz`` (the clean enrollment, one vector per embedding), ``prototypes.npz`` (per embedding the
 class names and the normalised mean embedding of each class's oracle segments in the validation mix-up set),
 ``MODEL_CARD.md`` and ``package.json`` (what the files are, detection thresholds, the open-set similarity,
-provenance and the SHA-256 of every file).
+the median filter of the detection scores, provenance and the SHA-256 of every file).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, lo
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
 from sqe.metrics.events import IAUCSettings, best_intersection_f1
+from sqe.metrics.smoothing import check_size, smooth_scores
 from sqe.package.card import model_card
 from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
 from sqe.models.lssqa import LSSQAModel
@@ -37,10 +38,25 @@ class PackConf:
     # validation segments to their own class prototype is reported as type 'unknown'
     zip: bool = False  # also write OUT.zip (the same files)
     name: str | None = None  # package name; null: the experiment directory's name
+    # median filter (frames) over detection scores before the threshold, in packing and in sqe.bin.analyze;
+    # null: the medfilt_size the --results sets were scored with (they must agree)
+    medfilt_size: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.open_set_quantile < 1.0:
             raise ValueError("open_set_quantile must be in [0, 1)")
+        if self.medfilt_size is not None:
+            check_size(self.medfilt_size)
+
+
+def _medfilt_size(conf: PackConf, results: dict[str, Any]) -> int:
+    """The configured size, else the one every results set was scored with (1 for results without it)."""
+    if conf.medfilt_size is not None:
+        return conf.medfilt_size
+    sizes = {s: m.get("settings", {}).get("medfilt_size", 1) for s, m in results.items()}
+    if len(set(sizes.values())) > 1:
+        raise SqeError(f"the results were scored with different medfilt_size {sizes}; give --medfilt_size")
+    return next(iter(sizes.values()), 1)
 
 
 def _results(exp: Path, sets: list[str]) -> dict[str, Any]:
@@ -84,7 +100,8 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
     train_dir = checkpoint.resolve().parent.parent
     payload = read_checkpoint(checkpoint)
     _check_dimensions(load_model(checkpoint), enrollment, valid, checkpoint)
-    scores = detection_scores(valid, enrollment)
+    medfilt = _medfilt_size(conf, results)
+    scores = smooth_scores(detection_scores(valid, enrollment), medfilt)
     truth = ground_truth(valid)[0]
     thresholds = {}
     for name, per_utt in scores.items():
@@ -120,7 +137,7 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
     info: dict[str, Any] = {
         "format": FORMAT, "name": conf.name or train_dir.name, "embedding": emb,
         "score": "1 - cos(enrollment, frame embedding); MOS-based: -q (higher = more degraded)",
-        "thresholds": thresholds, "open_set_similarity": open_set, "open_set_quantile": conf.open_set_quantile,
+        "thresholds": thresholds, "medfilt_size": medfilt, "open_set_similarity": open_set, "open_set_quantile": conf.open_set_quantile,
         "frame_rate_hz": 50, "sample_rate_hz": TARGET_SR,
         "model_conf": payload["model_conf"], "classes": int(len(protos[f"{emb}/classes"])),
         "provenance": {"sqe": env["packages"].get("sqe"), "git": env["git"], "created": env["time"],

@@ -38,6 +38,11 @@ class ModelPackage:
         return float(self.info["thresholds"][self.embedding]["threshold"])
 
     @property
+    def medfilt_size(self) -> int:
+        """Median filter (frames) applied to detection scores before the threshold (1: none)."""
+        return int(self.info.get("medfilt_size", 1))
+
+    @property
     def open_set_similarity(self) -> float | None:
         return self.info.get("open_set_similarity")
 

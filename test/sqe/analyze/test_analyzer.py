@@ -41,6 +41,19 @@ def test_open_set_level_decides_unknown(tiny_package):
     assert [r.type for r in strict.analyze(x).regions] == ["clip"]
 
 
+def test_the_packages_median_filter_is_applied_before_the_threshold(tiny_package):
+    from sqe.metrics.smoothing import median_filter
+
+    x, _ = spliced(6.0, "lpf", 2.0, 3.5, np.random.default_rng(21))
+    plain = Analyzer.from_package(tiny_package)
+    assert plain.package.medfilt_size == 1  # packed from results scored without a filter
+    smoothed = Analyzer.from_package(tiny_package)
+    smoothed.package.info["medfilt_size"] = 9
+    a, b = plain.analyze(x), smoothed.analyze(x)
+    np.testing.assert_array_equal(b.score, median_filter(a.score, 9))
+    assert not np.array_equal(a.score, b.score) and [(r.onset, r.offset) for r in b.regions] == [(2.0, 3.5)]
+
+
 def test_clean_speech_has_no_region(analyzer):
     result = analyzer.analyze(speech_like(5.0, np.random.default_rng(3)))
     assert result.regions == [] and result.degraded_s == 0.0

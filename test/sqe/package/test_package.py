@@ -108,6 +108,28 @@ def test_embeddings_of_another_model_are_refused(tiny_package, tmp_path):
     assert not (tmp_path / "p" / INFO_FILE).exists()
 
 
+def test_the_packages_median_filter_follows_the_results_it_was_scored_with(tiny_package, tmp_path):
+    from sqe.eval.evaluate import detection_scores, ground_truth
+    from sqe.metrics.events import IAUCSettings, best_intersection_f1
+    from sqe.metrics.smoothing import smooth_scores
+
+    ckpt = tiny_package.parent / "exp" / "checkpoints" / "best.pt"
+    valid, enrollment = validation_set(load_model(ckpt))
+    scored = {"a": {"settings": {"medfilt_size": 5}}, "b": {"settings": {"medfilt_size": 5}}}
+    info = write_package(ckpt, enrollment, valid, tmp_path / "p", PackConf(), scored, {})
+    assert info["medfilt_size"] == 5 and load_package(tmp_path / "p").medfilt_size == 5
+    smooth = smooth_scores(detection_scores(valid, enrollment), 5)[info["embedding"]]
+    f1, thr = best_intersection_f1(smooth, ground_truth(valid)[0], IAUCSettings())
+    assert info["thresholds"][info["embedding"]] == {"threshold": thr, "validation_best_f1": f1}
+    assert "scores median-filtered over 5 frames" in (tmp_path / "p" / "MODEL_CARD.md").read_text()
+    scored["b"]["settings"]["medfilt_size"] = 3
+    with pytest.raises(SqeError, match="scored with different medfilt_size .*give --medfilt_size"):
+        write_package(ckpt, enrollment, valid, tmp_path / "q", PackConf(), scored, {})
+    assert write_package(ckpt, enrollment, valid, tmp_path / "q", PackConf(medfilt_size=3), scored,
+                         {})["medfilt_size"] == 3
+    assert json.loads((tiny_package / INFO_FILE).read_text())["medfilt_size"] == 1  # no results: none
+
+
 def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path, capsys):
     """The recipe's way: a validation mix-up set, the model's inference and enrollment, test metrics."""
     d = make_data_dir(tmp_path, n=8, seconds=3.0)
