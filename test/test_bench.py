@@ -64,5 +64,7 @@ def test_seed_runs_use_the_recipe_stage_arguments():
     assert train[train.index("--seed") + 1] == "3"
     for flag in ("--train_data", "--valid_data", "--train_scores", "--train_vad", "--valid_mixup"):
         assert f"{flag} {train[train.index(flag) + 1]}" in recipe, flag  # the same inputs as stage 7
+    score = cmds[-1][cmds[-1].index("sqe.bin.score") + 1:]
+    assert f"sqe.bin.score --conf {score[score.index('--conf') + 1]}" in recipe  # stage 9's scoring config
     verbs = [c[c.index("-m") + 1] for c in cmds]
     assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 3 + ["sqe.bin.score"] * 2

@@ -63,8 +63,11 @@ def test_stages_end_to_end(recipe):
         for set_ in ("mini_test_mixup", "mini_test_ood_mixup"):
             assert (recipe / "exp" / model / "results" / set_ / "metrics.json").is_file()
     results = (recipe / "exp" / "RESULTS.md").read_text()
-    for heading in ("## Environment", "Tables 2/3", "Tables 4/5", "Table 6", "| baseline |", "| con1 |"):
+    for heading in ("## Environment", "Tables 2/3", "Tables 4/5", "Table 6", "| baseline |", "| con1 |",
+                    "median-filtered over 9 frames (180 ms)"):  # conf/score.yaml
         assert heading in results
+    scored = json.loads((recipe / "exp" / "con1" / "results" / "mini_test_mixup" / "metrics.json").read_text())
+    assert scored["settings"]["medfilt_size"] == 9 and set(scored["detection_unfiltered"]) == set(scored["detection"])
     figures = sorted(p.name for p in (recipe / "exp" / "report" / "figures").glob("*.png"))
     assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png"]
     assert "Encoders side by side" not in results
@@ -74,6 +77,7 @@ def test_stages_end_to_end(recipe):
     package = recipe / "exp" / "con1" / "package" / "con1.sqe"
     assert (package / "package.json").is_file() and package.with_name("con1.sqe.zip").is_file()
     assert "| mini_test_ood_mixup | z~ |" in (package / "MODEL_CARD.md").read_text()
+    assert json.loads((package / "package.json").read_text())["medfilt_size"] == 9  # as stage 9 scored
     analysis = recipe / "exp" / "con1" / "analysis" / "mini_test_mixup"
     summary = json.loads((analysis / "summary.json").read_text())
     n_test = len((recipe / "data" / "mini_test_mixup" / "wav.scp").read_text().splitlines())
