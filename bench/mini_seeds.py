@@ -52,8 +52,9 @@ def stage_commands(model: str, seed: int, out: Path) -> list[list[str]]:
     for s, enroll in TEST_SETS.items():
         valid = (["--valid_infer", str(out / "infer" / "mini_val_mixup"), "--valid_data", "data/mini_val_mixup"]
                  if s == "mini_test_mixup" else [])  # no out-of-domain validation split (as stage 9)
-        cmds.append(py + ["sqe.bin.score", "--conf", "conf/score.yaml", "--test_infer", str(out / "infer" / s), "--test_data", f"data/{s}",
-                          "--enroll", str(out / "enroll" / enroll), *valid, "--out", str(out / "results" / s)])
+        cmds.append(py + ["sqe.bin.score", "--conf", "conf/score.yaml", "--test_infer", str(out / "infer" / s),
+                          "--test_data", f"data/{s}", "--enroll", str(out / "enroll" / enroll), *valid,
+                          "--out", str(out / "results" / s)])
     return cmds
 
 

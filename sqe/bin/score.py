@@ -32,7 +32,7 @@ STAGE.add_argument("--detector", type=Path, nargs=3, metavar=("INFER", "ENROLL",
 
 def _run(ctx: StageContext) -> None:
     from sqe.data.tables import DataError
-    from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold
+    from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold, scored_medfilt_size
     from sqe.infer.enrollment import load_enrollment
     from sqe.metrics.events import to_sed_scores
     from sqe.metrics.smoothing import smooth_scores
@@ -47,7 +47,7 @@ def _run(ctx: StageContext) -> None:
         det_infer, det_enroll, det_metrics_path = a.detector
         det_metrics = json.loads(det_metrics_path.read_text())
         name = ctx.conf.cluster_embedding
-        det_size = det_metrics.get("settings", {}).get("medfilt_size", 1)
+        det_size = scored_medfilt_size(det_metrics)
         if det_size != ctx.conf.medfilt_size:  # its threshold holds for its own filtered scores only
             raise DataError(f"{det_metrics_path}: scored with medfilt_size {det_size}, this run uses "
                             f"{ctx.conf.medfilt_size}; score both models with the same config")

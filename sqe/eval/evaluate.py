@@ -180,6 +180,11 @@ def clustering_metrics(test: SetArrays, scores: dict[str, dict[str, np.ndarray]]
     return out
 
 
+def scored_medfilt_size(metrics: dict[str, Any]) -> int:
+    """The score filter a metrics.json was made with (1 for those written before the option existed)."""
+    return int(metrics.get("settings", {}).get("medfilt_size", 1))
+
+
 def operating_threshold(entry: dict[str, Any]) -> tuple[float | None, str]:
     """The detection threshold for hard decisions: tuned on the validation set where one was given, else on the
     test set itself (an optimistic operating point, named as such in the report)."""
@@ -198,12 +203,15 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
         metrics["detection_unfiltered"] = detection_metrics(raw, test, conf)
     truth, _ = ground_truth(test)
     thresholds = {}
-    v_scores = smooth_scores(detection_scores(valid, enrollment), conf.medfilt_size) if valid is not None else {}
+    v_scores, v_truth = {}, {}
+    if valid is not None:
+        v_scores = smooth_scores(detection_scores(valid, enrollment), conf.medfilt_size)
+        v_truth = ground_truth(valid)[0]
     for name, per_utt in scores.items():  # operating points for hard decisions
         f1_test, thr_test = best_intersection_f1(per_utt, truth, conf.i_auc)
         entry = {"test_best_f1": f1_test, "test_threshold": thr_test}
         if name in v_scores:
-            f1_val, thr_val = best_intersection_f1(v_scores[name], ground_truth(valid)[0], conf.i_auc)
+            f1_val, thr_val = best_intersection_f1(v_scores[name], v_truth, conf.i_auc)
             entry.update(validation_best_f1=f1_val, threshold=thr_val)
         thresholds[name] = entry
     metrics["thresholds"] = thresholds

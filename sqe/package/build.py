@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from sqe.audio.io import TARGET_SR
-from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set
+from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set, scored_medfilt_size
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
 from sqe.metrics.events import IAUCSettings, best_intersection_f1
@@ -53,7 +53,7 @@ def _medfilt_size(conf: PackConf, results: dict[str, Any]) -> int:
     """The configured size, else the one every results set was scored with (1 for results without it)."""
     if conf.medfilt_size is not None:
         return conf.medfilt_size
-    sizes = {s: m.get("settings", {}).get("medfilt_size", 1) for s, m in results.items()}
+    sizes = {s: scored_medfilt_size(m) for s, m in results.items()}
     if len(set(sizes.values())) > 1:
         raise SqeError(f"the results were scored with different medfilt_size {sizes}; give --medfilt_size")
     return next(iter(sizes.values()), 1)
