@@ -49,6 +49,9 @@ setup(
     license="MIT",
     python_requires=">=3.10",
     packages=find_packages(include=["sqe", "sqe.*"]),
+    # the project's sentence list and the vendored real speech (LibriSpeech excerpts, CC BY 4.0, with its licence)
+    package_data={"sqe.speech": ["sentences.txt", "librispeech/*.md", "librispeech/*.tsv",
+                                 "librispeech/*/*.flac"]},
     install_requires=install_requires,
     extras_require=extras_require,
 )
