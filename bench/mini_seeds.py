@@ -6,7 +6,7 @@ seeds, on the same data, teacher and evaluation sets, and tables each target met
 and standard deviation. The recipe's own run (exp/<model>, its config's seed) is the first column.
 
 Usage (from the repository root, environment active):
-    python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2 3
+    python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2
 
 Each seed runs stage 7's training and stages 8-9's enrollment, inference and scoring commands with the
 recipe's arguments into exp_seeds/<model>/seed<K>/ (scoring without CON2's cross-detection, which only
@@ -28,11 +28,17 @@ import yaml
 
 from sqe.utils.atomic import write_text_atomic
 
-TEST_SETS = {"mini_test_mixup": "mini_val_ref", "mini_test_ood_mixup": "mini_enroll_ood"}
-# (label, path in metrics.json below detection/segments with {emb} for the model's embedding, scale)
+# test set -> (its enrollment, its validation set), as stage 9 of egs/mini/run.sh scores them
+TEST_SETS = {"mini_test_mixup": ("mini_val_ref", "mini_val_mixup"),
+             "mini_test_real_mixup": ("mini_val_ref", "mini_val_mixup"),
+             "mini_test_ood_mixup": ("mini_enroll_ood", "mini_val_ood_mixup")}
+VALID_SETS = sorted({v for _, v in TEST_SETS.values()})
+# (label, path in metrics.json with {emb} for the model's embedding, scale)
 METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
            ("minDCF", ("detection", "{emb}", "frame_min_dcf"), 1.0),
            ("I-AUC", ("detection", "{emb}", "i_auc"), 1.0),
+           ("false regions / min clean speech", ("regions", "{emb}", "false_regions_per_min"), 1.0),
+           ("segments found [%]", ("regions", "{emb}", "segments_found_share"), 100.0),
            ("verification EER single [%]", ("segments", "{emb}", "max1", "eer"), 100.0)]
 
 
@@ -47,14 +53,12 @@ def stage_commands(model: str, seed: int, out: Path) -> list[list[str]]:
                   "--out", str(out / "enroll" / "mini_val_ref")],
             py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_enroll_ood", "--source", "wav.scp",
                   "--out", str(out / "enroll" / "mini_enroll_ood")]]
-    for s in ("mini_val_mixup", *TEST_SETS):
+    for s in (*VALID_SETS, *TEST_SETS):
         cmds.append(py + ["sqe.bin.infer", "--model", ckpt, "--data", f"data/{s}", "--out", str(out / "infer" / s)])
-    for s, enroll in TEST_SETS.items():
-        valid = (["--valid_infer", str(out / "infer" / "mini_val_mixup"), "--valid_data", "data/mini_val_mixup"]
-                 if s == "mini_test_mixup" else [])  # no out-of-domain validation split (as stage 9)
+    for s, (enroll, valid) in TEST_SETS.items():
         cmds.append(py + ["sqe.bin.score", "--conf", "conf/score.yaml", "--test_infer", str(out / "infer" / s),
-                          "--test_data", f"data/{s}", "--enroll", str(out / "enroll" / enroll), *valid,
-                          "--out", str(out / "results" / s)])
+                          "--test_data", f"data/{s}", "--enroll", str(out / "enroll" / enroll), "--valid_infer",
+                          str(out / "infer" / valid), "--valid_data", f"data/{valid}", "--out", str(out / "results" / s)])
     return cmds
 
 
@@ -110,7 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", type=Path, required=True, help="egs/mini directory of a finished run")
     parser.add_argument("--models", nargs="+", default=["con1"], help="mix-up models to retrain")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3], help="training seeds")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="training seeds (besides the recipe's own)")
     args = parser.parse_args()
     recipe = args.recipe.resolve()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),

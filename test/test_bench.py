@@ -67,4 +67,6 @@ def test_seed_runs_use_the_recipe_stage_arguments():
     score = cmds[-1][cmds[-1].index("sqe.bin.score") + 1:]
     assert f"sqe.bin.score --conf {score[score.index('--conf') + 1]}" in recipe  # stage 9's scoring config
     verbs = [c[c.index("-m") + 1] for c in cmds]
-    assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 3 + ["sqe.bin.score"] * 2
+    assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 5 + ["sqe.bin.score"] * 3
+    for c in cmds[-3:]:  # every test set with its validation set, as stage 9
+        assert "--valid_data" in c

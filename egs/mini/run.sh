@@ -12,7 +12,8 @@ data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny
 mixup_set_conf=conf/mixup_set.yaml  # stage 6 (conf/mixup_set_tiny.yaml goes with conf/data_tiny.yaml)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 ngpu=0                      # GPUs for training (0: CPU)
-models="sup2 con1 con2"     # models trained on mix-up in stage 7 (conf/<model>.yaml; sup1 is also there)
+models="con1 con2"          # models trained on mix-up in stage 7 (conf/<model>.yaml); "sup2 con1 con2" adds the
+                            # paper's MOS-only mix-up model of Tables 2-3 (about 2 minutes more; sup1 is also there)
 encoder=distillmos          # distillmos: the frozen pretrained DistillMOS CNN (conf/*.yaml, exp/, dump/teacher);
                             # logmel: a log-mel CNN trained from scratch (conf/logmel/*.yaml, exp/logmel/,
                             # dump/logmel/teacher), tested on the evaluation sets of the default encoder
@@ -30,8 +31,8 @@ Usage: $0 [options]
   --encoder distillmos|logmel  the models' encoder (default: ${encoder}); logmel writes exp/logmel/ and needs
                              stages 1-6 of the default encoder (the shared evaluation sets)
 Stages:
-  1  speech: TTS of the sentence pools and generated background noises -> data/local/mini_speech
-  2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_ood,enroll_ood}
+  1  speech: TTS of the sentence pools, the vendored real speech, generated noises -> data/local/mini_speech
+  2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_real,val_ood,test_ood,enroll_ood}
   3  train the Baseline (L_LSSQA; the teacher of the pseudo-targets) -> exp[/logmel]/baseline
   4  speech regions (rVAD of the --vad_signal degraded|reference signals) -> dump/vad/<set>
   5  teacher frame scores of degraded and reference signals -> dump[/logmel]/teacher/<set>
@@ -41,7 +42,7 @@ Stages:
   9  scoring: detection, verification, retrieval, clustering -> exp[/logmel]/<model>/results/<set>/metrics.json
  10  report: the paper's Tables 2-6 and Figures 2-3, encoders side by side -> exp/RESULTS.md, exp/report/
  11  model packages of the contrastive models (con*) -> exp[/logmel]/<model>/package/<model>.sqe[.zip]
- 12  analysis of the test files with the first package -> exp[/logmel]/<model>/analysis/mini_test_mixup
+ 12  analysis of the real test recordings with the first package -> exp[/logmel]/<model>/analysis/mini_test_real_mixup
 EOF
 )
 . utils/parse_options.sh
@@ -64,7 +65,7 @@ extra=()
 if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
 job_threads=$(( nj / max_jobs > 0 ? nj / max_jobs : 1 ))  # threads of each job of the parallel stages
 
-if stage_on 1 "speech: TTS and background noises -> ${speech}"; then
+if stage_on 1 "speech: TTS, real speech and background noises -> ${speech}"; then
   run_stage "${train_cmd}" "${speech}/log/make_mini_speech.log" sqe.bin.make_mini_speech \
     --conf "${data_conf}" --num_workers "${nj}" --out "${speech}" "${extra[@]}"
 fi
@@ -82,8 +83,8 @@ if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> ${exp_dir}/baseline"
     --valid_data data/mini_val --out "${exp_dir}/baseline" "${extra[@]}"
 fi
 
-sets="mini_train mini_val mini_test mini_test_ood"
-eval_sets="mini_val mini_test mini_test_ood"
+sets="mini_train mini_val mini_test mini_test_real mini_val_ood mini_test_ood"
+eval_sets="mini_val mini_test mini_test_real mini_val_ood mini_test_ood"
 
 if stage_on 4 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<set>"; then
   for set in ${sets}; do
@@ -135,7 +136,8 @@ if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
 fi
 
 all_models="baseline ${models}"
-test_sets=(mini_test_mixup mini_test_ood_mixup)
+test_sets=(mini_test_mixup mini_test_real_mixup mini_test_ood_mixup)
+valid_sets=(mini_val_mixup mini_val_ood_mixup)
 
 if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{infer,enroll}"; then
   for model in ${all_models}; do
@@ -148,7 +150,7 @@ if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{
     run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${exp_dir}/${model}/enroll/mini_enroll_ood/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/mini_enroll_ood --source wav.scp \
       --out "${exp_dir}/${model}/enroll/mini_enroll_ood" "${extra[@]}"
-    for set in mini_val_mixup "${test_sets[@]}"; do
+    for set in "${valid_sets[@]}" "${test_sets[@]}"; do
       run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${job_threads}" "${exp_dir}/${model}/infer/${set}/log/infer.log" \
         sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "${exp_dir}/${model}/infer/${set}" "${extra[@]}"
     done
@@ -160,16 +162,18 @@ if stage_on 9 "scoring of ${all_models} on ${test_sets[*]} -> ${exp_dir}/<model>
   for model in ${all_models}; do
     require 8 "${exp_dir}/${model}/infer/mini_test_mixup/q.scp" "${exp_dir}/${model}/enroll/mini_val_ref/enrollment.npz"
     for set in "${test_sets[@]}"; do
-      if [ "${set}" = mini_test_mixup ]; then
-        # in-domain: enrollment = mini_val references; prototypes and thresholds from the validation mix-up set
-        enroll=mini_val_ref
-        valid=(--valid_infer "${exp_dir}/${model}/infer/mini_val_mixup" --valid_data data/mini_val_mixup)
-      else
-        # out-of-domain: enrollment = the held-out clean voice (as LibriTTS for LibriAugmented); the mini corpus
-        # has no out-of-domain validation split, hence no prototypes (retrieval accuracy) for this set
+      if [ "${set}" = mini_test_ood_mixup ]; then
+        # out-of-domain: enrollment = a held-out clean set (awb and two test-other speakers, as LibriTTS for
+        # LibriAugmented); prototypes and thresholds from the out-of-domain validation split
         enroll=mini_enroll_ood
-        valid=()
+        valid_set=mini_val_ood_mixup
+      else
+        # in-domain (TTS and real speakers): enrollment = mini_val references; prototypes and thresholds from
+        # the validation mix-up set
+        enroll=mini_val_ref
+        valid_set=mini_val_mixup
       fi
+      valid=(--valid_infer "${exp_dir}/${model}/infer/${valid_set}" --valid_data "data/${valid_set}")
       mapfile -t detector < <(cross_detector "${model}" "${models}" "${exp_dir}" "${set}" "${enroll}")  # Table 6
       if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
       run_stage_bg "${train_cmd}" "${exp_dir}/${model}/results/${set}/log/score.log" sqe.bin.score --conf conf/score.yaml \
@@ -200,13 +204,13 @@ if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> $
   done
 fi
 
-if stage_on 12 "analysis of data/mini_test_mixup with ${packed_models[0]:-no package} -> ${exp_dir}/<model>/analysis"; then
+if stage_on 12 "analysis of data/mini_test_real_mixup with ${packed_models[0]:-no package} -> ${exp_dir}/<model>/analysis"; then
   if [ "${#packed_models[@]}" -gt 0 ]; then
     model=${packed_models[0]}
     require 11 "${exp_dir}/${model}/package/${model}.sqe/package.json"
-    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/analysis/mini_test_mixup/log/analyze.log" \
-      sqe.bin.analyze --model "${exp_dir}/${model}/package/${model}.sqe" --data data/mini_test_mixup \
-      --png_limit 8 --threads "${nj}" --out "${exp_dir}/${model}/analysis/mini_test_mixup" "${extra[@]}"
+    run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/analysis/mini_test_real_mixup/log/analyze.log" \
+      sqe.bin.analyze --model "${exp_dir}/${model}/package/${model}.sqe" --data data/mini_test_real_mixup \
+      --png_limit 8 --threads "${nj}" --out "${exp_dir}/${model}/analysis/mini_test_real_mixup" "${extra[@]}"
   else
     log "no contrastive model (con*) in --models \"${models}\": no package to analyse with"
   fi

@@ -13,13 +13,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sqe.analyze.regions import FRAME_S, Region, energy_speech, find_regions, frame_levels, region_vector, rvad_speech
+from sqe.analyze.regions import FRAME_S, Region, find_regions, region_vector, rvad_speech
 from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
 from sqe.eval.evaluate import cosine_scores
 from sqe.infer.runner import choose_device, use_bf16
 from sqe.infer.windowed import WindowConf, frame_outputs
+from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S, SPEECH_FLOOR_DB
 from sqe.metrics.smoothing import median_filter
+from sqe.mixup.vad import energy_speech, frame_levels
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
 
@@ -36,11 +38,11 @@ class AnalyzeConf:
     # DistillMOS peak), so this matters only for models with input_norm: none on a level-sensitive encoder.
     min_duration_s: float = 0.5  # shorter inputs fail with 'too short'
     speech: Literal["energy", "rvad", "none"] = "energy"  # how silence/non-speech frames are flagged (not scored)
-    speech_floor_db: float = 40.0  # energy: frames this far below the file's loud frames are silence
+    speech_floor_db: float = SPEECH_FLOOR_DB  # energy: frames this far below the file's loud frames are silence
     detector: Literal["embedding", "mos"] = "embedding"  # 1 - cos(enrollment, frame) or -MOS
     threshold: float | None = None  # null: the package's validation-tuned threshold of the detector
-    merge_gap_s: float = 0.1  # degraded runs closer than this are one region
-    min_region_s: float = 0.1  # shorter regions are dropped
+    merge_gap_s: float = MERGE_GAP_S  # degraded runs closer than this are one region
+    min_region_s: float = MIN_REGION_S  # shorter regions are dropped
     top_k: int = 3  # nearest degradation types listed per region
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast (auto: on GPU)

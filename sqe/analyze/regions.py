@@ -12,56 +12,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
-from sqe.mixup.masks import dilate
-from sqe.models.frames import HOP, num_frames
+from sqe.metrics.regions import runs
+from sqe.models.frames import HOP
 
 FRAME_S = HOP / TARGET_SR
-SILENCE_DBFS = -70.0  # frames quieter than this are silence whatever the file's level
-
-
-def frame_levels(wav: np.ndarray, block_frames: int = 1 << 14) -> np.ndarray:
-    """RMS level (dBFS) of each 20 ms frame ``[320 l, 320 l + 320)``, the last one zero-padded; computed in
-    blocks, so a long signal needs no full-size temporary."""
-    n = num_frames(wav.size)
-    power = np.empty(n, dtype=np.float64)
-    full = wav.size // HOP
-    for a in range(0, full, block_frames):
-        b = min(full, a + block_frames)
-        power[a:b] = np.square(wav[a * HOP:b * HOP].reshape(b - a, HOP), dtype=np.float32).mean(1, dtype=np.float64)
-    if full < n:  # the partial last frame, zero-padded
-        tail = wav[full * HOP:].astype(np.float64)
-        power[full] = np.square(tail).sum() / HOP
-    return (10.0 * np.log10(np.maximum(power, 1e-20))).astype(np.float32)
-
-
-def energy_speech(wav: np.ndarray, floor_db: float = 40.0, levels: np.ndarray | None = None) -> np.ndarray:
-    """Frames within ``floor_db`` of the file's loud frames (95th percentile) and above -70 dBFS, widened by
-    60 ms each side so that onsets and word edges stay speech."""
-    levels = frame_levels(wav) if levels is None else levels
-    loud = float(np.percentile(levels, 95))
-    active = (levels > loud - floor_db) & (levels > SILENCE_DBFS)
-    return dilate(active, 3)
 
 
 def rvad_speech(wav: np.ndarray) -> np.ndarray:
     from sqe.mixup.vad import speech_frames
 
     return speech_frames(wav).astype(bool)
-
-
-def runs(mask: np.ndarray, merge_gap: int = 0, min_len: int = 1) -> list[tuple[int, int]]:
-    """``[start, end)`` runs of True, gaps of at most ``merge_gap`` frames filled, runs shorter than ``min_len``
-    dropped."""
-    mask = np.asarray(mask, dtype=bool)
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    merged: list[list[int]] = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        if merged and s - merged[-1][1] <= merge_gap:
-            merged[-1][1] = e
-        else:
-            merged.append([s, e])
-    return [(s, e) for s, e in merged if e - s >= min_len]
 
 
 @dataclass

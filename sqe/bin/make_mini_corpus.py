@@ -1,9 +1,10 @@
 """Stage 2 of egs/mini: degrade the clean speech of stage 1 and label it with PESQ-WB.
 
-In-domain splits get NISQA-like conditions of 1-3 tokens (wbgn, bgn, lpf, hpf, bp, clip, tclip, mnru and
-the codecs present here); test_ood gets one single and one double LibriAugmented impairment per reference.
-Writes DATA/mini_train, mini_val, mini_test, mini_test_ood (wav.scp, ref.scp, utt2mos, utt2cls, utt2params,
-utt2num_samples, utt2spk, text, cls2id, cls_inventory.json) and DATA/mini_enroll_ood (clean), each checked
+In-domain splits (train, val, test, test_real) get NISQA-like conditions of 1-3 tokens (wbgn, bgn, lpf, hpf,
+bp, clip, tclip, mnru and the codecs present here); val_ood and test_ood get one single and one double
+LibriAugmented impairment per reference. Writes DATA/mini_train, mini_val, mini_test, mini_test_real,
+mini_val_ood, mini_test_ood (wav.scp, ref.scp, utt2mos, utt2cls, utt2params, utt2num_samples, utt2spk, text,
+cls2id, cls_inventory.json) and DATA/mini_enroll_ood (clean), each checked
 with validate_data; degraded audio, the class inventory and MOS statistics per class go to OUT.
 utt2mos is PESQ-WB MOS-LQO: an objective proxy, not human MOS. Pairs PESQ cannot score are dropped and counted.
 
@@ -23,7 +24,7 @@ from sqe.utils.cli import Stage, StageContext, run_main
 STAGE = Stage("make_mini_corpus", __doc__, MiniDataConf, protect_out=True)
 STAGE.add_argument("--speech", type=Path, required=True, help="output of make_mini_speech (stage 1)")
 STAGE.add_argument("--data", type=Path, default=Path("data"), help="where the mini_* data dirs are written")
-SPLITS = ("train", "val", "test", "test_ood", "enroll_ood")
+SPLITS = ("train", "val", "test", "test_real", "val_ood", "test_ood", "enroll_ood")
 
 
 def _targets(args) -> list[Path]:

@@ -1,10 +1,11 @@
 """Stage 1 of egs/mini: synthesize the clean speech of every split with the TTS voices (hibari, flite)
-from the project's sentence list, and generate the background-noise files of the out-of-domain set.
+from the project's sentence list, take the real speakers' recordings from the vendored LibriSpeech excerpts
+(each scaled to the configured level; disjoint speakers per split), and generate the background-noise files.
 
-Writes OUT/wav/*.wav, one clean data dir per split in OUT/<split>/ (train, val, test, test_ood,
-enroll_ood) and OUT/noise/*.wav with OUT/noise.scp. Deterministic for a seed; an interrupted run resumes.
-An unavailable voice or an empty sentence list fails before any work; an OUT made with a different config
-is not replaced without --overwrite.
+Writes OUT/wav/*.wav, one clean data dir per split in OUT/<split>/ (train, val, test, test_real, val_ood,
+test_ood, enroll_ood) and OUT/noise/*.wav with OUT/noise.scp. Deterministic for a seed; an interrupted run
+resumes. An unavailable voice, an empty sentence list, or a missing, altered or unreadable real-speech file
+fails before any work, naming it; an OUT made with a different config is not replaced without --overwrite.
 
 Usage:
     python -m sqe.bin.make_mini_speech --conf conf/data.yaml --out data/local/mini_speech
@@ -37,7 +38,11 @@ def _run(ctx: StageContext) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     def inputs(args, conf):
-        return [conf.speech.sentences] if conf.speech.sentences else []
+        from sqe.corpora.mini_speech import real_folder
+        from sqe.speech.real import MANIFEST
+
+        real = [real_folder(conf) / MANIFEST] if any(s.real_speakers for _, s in conf.speech.splits.items()) else []
+        return ([conf.speech.sentences] if conf.speech.sentences else []) + real
 
     return STAGE.main(argv, run=_run, check=_check, inputs=inputs)
 

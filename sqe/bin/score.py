@@ -1,8 +1,10 @@
 """Score one model on one partial-mix-up set: MOS- and embedding-based detection (frame EER, minDCF, I-AUC),
 degradation verification EER and prototype retrieval accuracy (by number of concurrent degradations),
 agglomerative clustering of oracle and detected segments; thresholds for hard decisions (best
-intersection-F1 on the validation set). Writes OUT/metrics.json and the detection scores as sed_scores_eval
-tables OUT/scores/<type>/<utt>.tsv. With ``--medfilt_size N`` (odd, in frames) every detection score is
+intersection-F1 on the validation set) and, at each detector's threshold, the regions a user of
+sqe.bin.analyze would see: false regions per minute of clean speech and the share of labelled segments found. Writes OUT/metrics.json and the detection scores as sed_scores_eval
+tables OUT/scores/<type>/<utt>.tsv. With ``--max_false_per_min X`` each threshold is raised until the validation
+set's clean speech raises at most X false regions per minute. With ``--medfilt_size N`` (odd, in frames) every detection score is
 median-filtered first (metrics.json then also holds the unfiltered "detection_unfiltered").
 
 Usage:
@@ -32,7 +34,8 @@ STAGE.add_argument("--detector", type=Path, nargs=3, metavar=("INFER", "ENROLL",
 
 def _run(ctx: StageContext) -> None:
     from sqe.data.tables import DataError
-    from sqe.eval.evaluate import detection_scores, evaluate, load_set, operating_threshold, scored_medfilt_size
+    from sqe.eval.evaluate import detection_scores, evaluate, load_set, scored_medfilt_size
+    from sqe.eval.operating import operating_threshold, speech_flags
     from sqe.infer.enrollment import load_enrollment
     from sqe.metrics.events import to_sed_scores
     from sqe.metrics.smoothing import smooth_scores
@@ -55,7 +58,12 @@ def _run(ctx: StageContext) -> None:
         det_scores = smooth_scores({name: det_all[name]}, ctx.conf.medfilt_size)[name]
         model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
         detector = (model_name, det_scores, operating_threshold(det_metrics["thresholds"][name])[0])
-    metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector)
+    floor_db = ctx.conf.regions.speech_floor_db
+    speech = speech_flags(a.test_data, {k: v.size for k, v in test.degraded.items()}, floor_db)
+    valid_speech = None
+    if valid is not None and ctx.conf.max_false_per_min is not None:
+        valid_speech = speech_flags(a.valid_data, {k: v.size for k, v in valid.degraded.items()}, floor_db)
+    metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector, speech, valid_speech)
     metrics["inputs"] = {k: str(getattr(a, k)) for k in ("test_infer", "test_data", "enroll", "valid_infer",
                                                           "valid_data") if getattr(a, k)}
     from sed_scores_eval.base_modules.io import write_sed_scores

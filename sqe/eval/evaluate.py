@@ -16,6 +16,7 @@ import numpy as np
 from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
+from sqe.eval.operating import RegionConf, operating_threshold, region_alarms, tune_threshold
 from sqe.metrics.clustering import agglomerative_cluster, clustering_scores
 from sqe.metrics.detection import eer_and_min_dcf
 from sqe.metrics.embedding import (class_prototypes, n_concurrent, prototype_accuracy, segment_embeddings,
@@ -41,9 +42,16 @@ class ScoreConf:
     # unfiltered detection metrics as "detection_unfiltered", and sqe.bin.pack_model carries the size into the
     # model package so sqe.bin.analyze filters the same way
     medfilt_size: int = 1
+    regions: RegionConf = field(default_factory=RegionConf)  # regions as sqe.bin.analyze reports them
+    # operating threshold of each detector: the best intersection-F1 on the validation set, raised where needed
+    # until the validation set's clean speech raises at most this many false regions per minute (null: the F1
+    # optimum alone, as the paper); sqe.bin.pack_model takes the value the results were scored with
+    max_false_per_min: float | None = None
 
     def __post_init__(self) -> None:
         check_size(self.medfilt_size)
+        if self.max_false_per_min is not None and self.max_false_per_min < 0:
+            raise ValueError("max_false_per_min must not be negative")
 
 
 @dataclass
@@ -180,22 +188,36 @@ def clustering_metrics(test: SetArrays, scores: dict[str, dict[str, np.ndarray]]
     return out
 
 
+def package_embedding(thresholds: dict[str, dict[str, Any]], requested: str | None = None) -> str:
+    """The embedding a model package detects and types with: ``requested``, else the one with the best
+    intersection-F1 on the validation set (``thresholds`` as in metrics.json or package.json)."""
+    from sqe.utils.errors import SqeError
+
+    if requested is not None:
+        if requested not in thresholds:
+            raise SqeError(f"embedding '{requested}': the model or its enrollment has none (have "
+                           f"{sorted(k for k in thresholds if k != MOS)})")
+        return requested
+    candidates = [k for k in thresholds if k != MOS and "validation_best_f1" in thresholds[k]]
+    if not candidates:
+        raise SqeError("no embedding with an enrollment and a validation set to detect and type degradations with")
+    return max(candidates, key=lambda k: (thresholds[k]["validation_best_f1"], k))
+
+
 def scored_medfilt_size(metrics: dict[str, Any]) -> int:
     """The score filter a metrics.json was made with (1 for those written before the option existed)."""
     return int(metrics.get("settings", {}).get("medfilt_size", 1))
 
 
-def operating_threshold(entry: dict[str, Any]) -> tuple[float | None, str]:
-    """The detection threshold for hard decisions: tuned on the validation set where one was given, else on the
-    test set itself (an optimistic operating point, named as such in the report)."""
-    if entry.get("threshold") is not None:
-        return entry["threshold"], "validation"
-    return entry.get("test_threshold"), "test"
-
-
 def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.ndarray], conf: ScoreConf,
-             detector: tuple[str, dict[str, np.ndarray], float] | None = None
+             detector: tuple[str, dict[str, np.ndarray], float] | None = None,
+             speech: dict[str, np.ndarray] | None = None, valid_speech: dict[str, np.ndarray] | None = None
              ) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+    """All metrics of one test set; with ``speech`` (speech flags per utterance) also the regions a user would
+    see at each detector's operating threshold ("regions"); ``valid_speech`` (the validation set's) is needed
+    for ``conf.max_false_per_min``."""
+    if conf.max_false_per_min is not None and valid is not None and valid_speech is None:
+        raise ValueError("max_false_per_min needs the validation set's speech flags")
     raw = detection_scores(test, enrollment)
     scores = smooth_scores(raw, conf.medfilt_size)
     metrics: dict[str, Any] = {"detection": detection_metrics(scores, test, conf)}
@@ -211,10 +233,12 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
         f1_test, thr_test = best_intersection_f1(per_utt, truth, conf.i_auc)
         entry = {"test_best_f1": f1_test, "test_threshold": thr_test}
         if name in v_scores:
-            f1_val, thr_val = best_intersection_f1(v_scores[name], v_truth, conf.i_auc)
-            entry.update(validation_best_f1=f1_val, threshold=thr_val)
+            entry.update(tune_threshold(v_scores[name], v_truth, valid.degraded, valid_speech, conf.i_auc,
+                                        conf.regions, conf.max_false_per_min))
         thresholds[name] = entry
     metrics["thresholds"] = thresholds
+    if speech is not None:
+        metrics["regions"] = region_alarms(scores, test.degraded, speech, thresholds, conf.regions)
     metrics["segments"] = segment_analysis(test, valid, conf)
     own, source = operating_threshold(thresholds.get(conf.cluster_embedding, {}))
     metrics["clustering"] = clustering_metrics(test, scores, own, conf, detector)
@@ -222,7 +246,7 @@ def evaluate(test: SetArrays, valid: SetArrays | None, enrollment: dict[str, np.
         metrics["clustering"]["detected"]["threshold_source"] = source
     metrics["settings"] = {"i_auc": asdict(conf.i_auc), "min_dcf": {"p_target": conf.p_target, "c_miss": 1.0,
                                                                      "c_fa": 1.0},
-                           "medfilt_size": conf.medfilt_size,
+                           "medfilt_size": conf.medfilt_size, "max_false_per_min": conf.max_false_per_min,
                            "frames": int(sum(m.size for m in test.degraded.values())),
                            "degraded_share": float(np.mean(np.concatenate(list(test.degraded.values()))))}
     return metrics, scores

@@ -11,6 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sqe.eval.evaluate import MOS as MOS_KEY
+from sqe.eval.evaluate import package_embedding
+from sqe.utils.errors import SqeError
 from sqe.utils.provenance import environment_record
 
 MODEL_ORDER = ["baseline", "sup1", "sup2", "con1", "con2"]
@@ -74,6 +77,38 @@ def segment_table(models: dict[str, dict[str, Any]], test_set: str) -> list[str]
     return lines
 
 
+def region_table(models: dict[str, dict[str, Any]], test_set: str) -> list[str]:
+    """The user's view: at each model's operating threshold, the regions sqe.bin.analyze would report (MOS-based
+    detection, and the embedding a model package of it detects with)."""
+    rows = []
+    for model, r in models.items():
+        m = r.get(test_set, {})
+        regions = m.get("regions", {})
+        names = [MOS_KEY]
+        try:
+            names.append(package_embedding(m.get("thresholds", {})))
+        except SqeError:  # no validation-tuned embedding: MOS only
+            pass
+        for name in names:
+            g = regions.get(name)
+            if g is None:
+                continue
+            found = g["segments_found_share"]
+            rows.append(f"| {model} | {NAMES[name]} | {fmt(g['threshold'], 3)} ({g['threshold_source']}) | "
+                        f"{g['regions']} | {g['false_regions']} | {fmt(g['false_regions_per_min'])} | "
+                        f"{fmt_pct(found)} ({g['segments_found']}/{g['segments']}) |")
+    if not rows:
+        return []
+    any_g = next(iter(next(r[test_set] for r in models.values() if test_set in r)["regions"].values()))
+    return ["", f"Regions as `sqe.bin.analyze` reports them (speech frames only, gaps <= {any_g['merge_gap_s']} s "
+            f"merged, regions >= {any_g['min_region_s']} s) at each detector's operating threshold; a false region "
+            "overlaps no degraded frame; clean speech = speech frames outside every labelled segment "
+            f"({fmt(any_g['clean_speech_min'], 1)} min in this set); a segment is found when a region overlaps it. "
+            "The embedding row is the one a model package of the model detects with (best validation F1).", "",
+            "| Model | Detector | Threshold (tuned on) | Regions | False regions | False regions / min clean speech | "
+            "Segments found [%] |", "|---|---|---|---|---|---|---|", *rows]
+
+
 def threshold_sources(models: dict[str, dict[str, Any]], sets: list[str]) -> str:
     """Where each set's detection thresholds of Table 6 were tuned, e.g. '`a`: validation; `b`: test'."""
     parts = []
@@ -132,6 +167,7 @@ def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures
                 f"{json.dumps(st['i_auc'])}. Embedding scores: 1 - cos(enrollment, frame); MOS scores: -q."
                 + filter_note(st.get("medfilt_size", 1))]
         out += detection_tables(models, s)
+        out += region_table(models, s)
         out += ["", f"## Degradation verification and retrieval (Tables 4/5): `{s}`", "",
                 "Oracle segments (runs of degraded frames, mean embedding). EER over all segment pairs (target: same "
                 "class); accuracy: nearest validation prototype. Single: segments of one degradation."]

@@ -1,5 +1,6 @@
-"""Speech regions with rVAD (rvadfast) on the 50 Hz frame grid, stored as ``vad_segments``
-(``<utt>-NNN <utt> <start_s> <end_s>``, boundaries on multiples of 20 ms).
+"""Speech regions on the 50 Hz frame grid: rVAD (rvadfast), stored as ``vad_segments``
+(``<utt>-NNN <utt> <start_s> <end_s>``, boundaries on multiples of 20 ms), and the energy rule with which the
+analysis and the scoring of regions flag silence.
 
     >>> import numpy as np
     >>> regions_from_frames(np.array([0, 1, 1, 0, 1]))
@@ -12,10 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
+from sqe.metrics.regions import SPEECH_FLOOR_DB
+from sqe.mixup.masks import dilate
 from sqe.models.frames import HOP, num_frames
 from sqe.utils.errors import SqeError
 
 FRAME_S = HOP / TARGET_SR
+SILENCE_DBFS = -70.0  # frames quieter than this are silence whatever the file's level
 
 
 def speech_frames(x: np.ndarray, sr: int = TARGET_SR) -> np.ndarray:
@@ -30,6 +34,30 @@ def speech_frames(x: np.ndarray, sr: int = TARGET_SR) -> np.ndarray:
     padded = np.zeros(2 * n_frames, dtype=np.int8)
     padded[: min(labels.size, padded.size)] = labels[: padded.size]
     return padded.reshape(n_frames, 2).max(axis=1)
+
+
+def frame_levels(wav: np.ndarray, block_frames: int = 1 << 14) -> np.ndarray:
+    """RMS level (dBFS) of each 20 ms frame ``[320 l, 320 l + 320)``, the last one zero-padded; computed in
+    blocks, so a long signal needs no full-size temporary."""
+    n = num_frames(wav.size)
+    power = np.empty(n, dtype=np.float64)
+    full = wav.size // HOP
+    for a in range(0, full, block_frames):
+        b = min(full, a + block_frames)
+        power[a:b] = np.square(wav[a * HOP:b * HOP].reshape(b - a, HOP), dtype=np.float32).mean(1, dtype=np.float64)
+    if full < n:  # the partial last frame, zero-padded
+        tail = wav[full * HOP:].astype(np.float64)
+        power[full] = np.square(tail).sum() / HOP
+    return (10.0 * np.log10(np.maximum(power, 1e-20))).astype(np.float32)
+
+
+def energy_speech(wav: np.ndarray, floor_db: float = SPEECH_FLOOR_DB, levels: np.ndarray | None = None) -> np.ndarray:
+    """Frames within ``floor_db`` of the file's loud frames (95th percentile) and above -70 dBFS, widened by
+    60 ms each side so that onsets and word edges stay speech."""
+    levels = frame_levels(wav) if levels is None else levels
+    loud = float(np.percentile(levels, 95))
+    active = (levels > loud - floor_db) & (levels > SILENCE_DBFS)
+    return dilate(active, 3)
 
 
 def regions_from_frames(frames: np.ndarray) -> list[tuple[int, int]]:

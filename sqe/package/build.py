@@ -18,10 +18,11 @@ import numpy as np
 import torch
 
 from sqe.audio.io import TARGET_SR
-from sqe.eval.evaluate import MOS, SetArrays, detection_scores, ground_truth, load_set, scored_medfilt_size
+from sqe.eval.evaluate import SetArrays, detection_scores, ground_truth, load_set, package_embedding
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.embedding import class_prototypes, l2_normalize, segment_embeddings
-from sqe.metrics.events import IAUCSettings, best_intersection_f1
+from sqe.eval.operating import RegionConf, speech_flags, tune_threshold
+from sqe.metrics.events import IAUCSettings
 from sqe.metrics.smoothing import check_size, smooth_scores
 from sqe.package.card import model_card
 from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
@@ -41,22 +42,32 @@ class PackConf:
     # median filter (frames) over detection scores before the threshold, in packing and in sqe.bin.analyze;
     # null: the medfilt_size the --results sets were scored with (they must agree)
     medfilt_size: int | None = None
+    # false regions per minute of the validation set's clean speech that the threshold may allow (see
+    # sqe.eval.operating); null: the value the --results sets were scored with (they must agree)
+    max_false_per_min: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.open_set_quantile < 1.0:
             raise ValueError("open_set_quantile must be in [0, 1)")
         if self.medfilt_size is not None:
             check_size(self.medfilt_size)
+        if self.max_false_per_min is not None and self.max_false_per_min < 0:
+            raise ValueError("max_false_per_min must not be negative")
+
+
+def _scored_setting(results: dict[str, Any], key: str, default: Any) -> Any:
+    """A scoring setting every results set agrees on (``default`` for results written before it existed)."""
+    values = {s: m.get("settings", {}).get(key, default) for s, m in results.items()}
+    if len({json.dumps(v) for v in values.values()}) > 1:
+        raise SqeError(f"the results were scored with different {key} {values}; give --{key}")
+    return next(iter(values.values()), default)
 
 
 def _medfilt_size(conf: PackConf, results: dict[str, Any]) -> int:
     """The configured size, else the one every results set was scored with (1 for results without it)."""
     if conf.medfilt_size is not None:
         return conf.medfilt_size
-    sizes = {s: scored_medfilt_size(m) for s, m in results.items()}
-    if len(set(sizes.values())) > 1:
-        raise SqeError(f"the results were scored with different medfilt_size {sizes}; give --medfilt_size")
-    return next(iter(sizes.values()), 1)
+    return int(_scored_setting(results, "medfilt_size", 1))
 
 
 def _results(exp: Path, sets: list[str]) -> dict[str, Any]:
@@ -81,20 +92,9 @@ def _check_dimensions(model: LSSQAModel, enrollment: dict[str, np.ndarray], vali
                                f"{dims[name]}: they come from different models")
 
 
-def _choose_embedding(thresholds: dict[str, dict[str, float]], requested: str | None) -> str:
-    if requested is not None:
-        if requested not in thresholds:
-            raise SqeError(f"embedding '{requested}': the model or its enrollment has none (have "
-                           f"{sorted(k for k in thresholds if k != MOS)})")
-        return requested
-    candidates = [k for k in thresholds if k != MOS]
-    if not candidates:
-        raise SqeError("no embedding with an enrollment to detect and type degradations with")
-    return max(candidates, key=lambda k: (thresholds[k]["validation_best_f1"], k))
-
-
 def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: SetArrays, out: Path,
-                  conf: PackConf, results: dict[str, Any], sources: dict[str, str]) -> dict[str, Any]:
+                  conf: PackConf, results: dict[str, Any], sources: dict[str, str],
+                  valid_speech: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Write the package files into ``out`` (package.json last: a package without it is incomplete). The
     training run is the checkpoint's experiment dir (``<exp>/checkpoints/<name>.pt``)."""
     train_dir = checkpoint.resolve().parent.parent
@@ -103,11 +103,16 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
     medfilt = _medfilt_size(conf, results)
     scores = smooth_scores(detection_scores(valid, enrollment), medfilt)
     truth = ground_truth(valid)[0]
+    limit = conf.max_false_per_min
+    if limit is None:
+        limit = _scored_setting(results, "max_false_per_min", None)
+    if limit is not None and valid_speech is None:
+        raise SqeError("max_false_per_min needs the validation set's speech flags")
     thresholds = {}
     for name, per_utt in scores.items():
-        f1, thr = best_intersection_f1(per_utt, truth, IAUCSettings())
-        thresholds[name] = {"threshold": float(thr), "validation_best_f1": float(f1)}
-    emb = _choose_embedding(thresholds, conf.embedding)
+        thresholds[name] = {k: float(v) for k, v in tune_threshold(
+            per_utt, truth, valid.degraded, valid_speech, IAUCSettings(), RegionConf(), limit).items()}
+    emb = package_embedding(thresholds, conf.embedding)
     out.mkdir(parents=True, exist_ok=True)
     (out / INFO_FILE).unlink(missing_ok=True)
 
@@ -161,7 +166,8 @@ def build_package(exp: Path, valid_infer: Path, valid_data: Path, enroll: Path, 
                   conf: PackConf, checkpoint: Path | None = None) -> dict[str, Any]:
     """The package of the model evaluated in ``exp`` from the recipe's outputs: validation inference and mix-up
     set, enrollment, metrics of the test sets; ``checkpoint`` defaults to ``exp/checkpoints/best.pt``."""
-    return write_package(checkpoint or exp / "checkpoints" / "best.pt", load_enrollment(enroll),
-                         load_set(valid_infer, valid_data), out, conf, _results(exp, results),
-                         {"experiment": str(exp.resolve()), "validation_set": str(valid_data),
-                          "enrollment": str(enroll)})
+    valid = load_set(valid_infer, valid_data)
+    speech = speech_flags(valid_data, {k: v.size for k, v in valid.degraded.items()}, RegionConf().speech_floor_db)
+    return write_package(checkpoint or exp / "checkpoints" / "best.pt", load_enrollment(enroll), valid, out, conf,
+                         _results(exp, results), {"experiment": str(exp.resolve()), "validation_set": str(valid_data),
+                                                  "enrollment": str(enroll)}, speech)

@@ -66,7 +66,11 @@ def model_card(info: dict[str, Any], results: dict[str, Any], train_env: dict[st
         f"contrastive (SCL) head: {'yes' if model_conf.get('scl') else 'no'}",
         f"- detection embedding: {DETECTION_NAMES.get(info['embedding'], info['embedding'])}; threshold "
         f"{_fmt(thr.get('threshold'))} on 1 - cos(enrollment, frame) (best intersection F1 on the validation "
-        f"set: {_fmt(thr.get('validation_best_f1'))})"
+        f"set: {_fmt(thr.get('validation_best_f1'))}"
+        + (f"; raised from {_fmt(thr.get('f1_threshold'))} so that the validation set's clean speech raises at most "
+           f"{thr['max_false_per_min']:g} false region(s) per minute, measured {_fmt(thr.get('validation_false_per_min'))}"
+           if thr.get("max_false_per_min") is not None and thr.get("threshold") != thr.get("f1_threshold") else "")
+        + ")"
         + (f", scores median-filtered over {info['medfilt_size']} frames" if info.get("medfilt_size", 1) > 1 else ""),
         f"- degradation prototypes: {info['classes']} classes from the validation set; a region less similar "
         f"than {_fmt(info['open_set_similarity'])} to every prototype is reported as `unknown` "

@@ -34,7 +34,7 @@ def test_help_and_unknown_option(recipe):
 def test_stages_end_to_end(recipe):
     res = run(recipe, "--stop_stage", "3", "--data_conf", "conf/data_tiny.yaml")
     assert res.returncode == 0, res.stderr
-    for split in ("train", "val", "test", "test_ood", "enroll_ood"):
+    for split in ("train", "val", "test", "test_real", "val_ood", "test_ood", "enroll_ood"):
         report = validate_data_dir(recipe / "data" / f"mini_{split}", ValidateOptions(progress=False))
         assert report.ok, (split, report.problems[:3])
     log = (recipe / "data" / "local" / "mini_corpus" / "log" / "make_mini_corpus.log").read_text()
@@ -51,7 +51,7 @@ def test_stages_end_to_end(recipe):
     mixup = run(recipe, "--stage", "4", "--stop_stage", "7", "--models", "con1", "--data_conf", "conf/data_tiny.yaml",
                 "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
     assert mixup.returncode == 0, mixup.stderr
-    for set_ in ("mini_val", "mini_test", "mini_test_ood"):
+    for set_ in ("mini_val", "mini_test", "mini_test_real", "mini_val_ood", "mini_test_ood"):
         report = validate_data_dir(recipe / "data" / f"{set_}_mixup", ValidateOptions(progress=False))
         assert report.ok, (set_, report.problems[:3])
     con1 = (recipe / "exp" / "con1" / "train_log.csv").read_text()
@@ -60,7 +60,7 @@ def test_stages_end_to_end(recipe):
     report = run(recipe, "--stage", "8", "--stop_stage", "10", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
     assert report.returncode == 0, report.stderr
     for model in ("baseline", "con1"):
-        for set_ in ("mini_test_mixup", "mini_test_ood_mixup"):
+        for set_ in ("mini_test_mixup", "mini_test_real_mixup", "mini_test_ood_mixup"):
             assert (recipe / "exp" / model / "results" / set_ / "metrics.json").is_file()
     results = (recipe / "exp" / "RESULTS.md").read_text()
     for heading in ("## Environment", "Tables 2/3", "Tables 4/5", "Table 6", "| baseline |", "| con1 |",
@@ -68,8 +68,14 @@ def test_stages_end_to_end(recipe):
         assert heading in results
     scored = json.loads((recipe / "exp" / "con1" / "results" / "mini_test_mixup" / "metrics.json").read_text())
     assert scored["settings"]["medfilt_size"] == 9 and set(scored["detection_unfiltered"]) == set(scored["detection"])
+    ood = json.loads((recipe / "exp" / "con1" / "results" / "mini_test_ood_mixup" / "metrics.json").read_text())
+    assert ood["inputs"]["valid_data"] == "data/mini_val_ood_mixup"  # out-of-domain thresholds from validation
+    assert ood["regions"]["z_tilde"]["threshold_source"] == "validation"
+    assert "False regions / min clean speech" in results and "## Local degradation detection (Tables 2/3): " \
+        "`mini_test_real_mixup`" in results
     figures = sorted(p.name for p in (recipe / "exp" / "report" / "figures").glob("*.png"))
-    assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png"]
+    assert figures == ["fig2_con1_mini_test_mixup.png", "fig3_mini_test_mixup.png", "fig3_mini_test_ood_mixup.png",
+                       "fig3_mini_test_real_mixup.png"]
     assert "Encoders side by side" not in results
 
     packed = run(recipe, "--stage", "11", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
@@ -78,9 +84,9 @@ def test_stages_end_to_end(recipe):
     assert (package / "package.json").is_file() and package.with_name("con1.sqe.zip").is_file()
     assert "| mini_test_ood_mixup | z~ |" in (package / "MODEL_CARD.md").read_text()
     assert json.loads((package / "package.json").read_text())["medfilt_size"] == 9  # as stage 9 scored
-    analysis = recipe / "exp" / "con1" / "analysis" / "mini_test_mixup"
+    analysis = recipe / "exp" / "con1" / "analysis" / "mini_test_real_mixup"  # the real recordings
     summary = json.loads((analysis / "summary.json").read_text())
-    n_test = len((recipe / "data" / "mini_test_mixup" / "wav.scp").read_text().splitlines())
+    n_test = len((recipe / "data" / "mini_test_real_mixup" / "wav.scp").read_text().splitlines())
     assert summary["failed"] == 0 and len(summary["files"]) == n_test
     assert len(list((analysis / "plots").glob("*.png"))) == min(8, n_test)
     assert len(list((analysis / "files").glob("*.json"))) == n_test

@@ -17,16 +17,24 @@ from sqe.simulate import Context
 from sqe.simulate.conditions import Condition, render
 from sqe.simulate.impairments import CLASSES
 
+NO_REAL = {"real_subset": None, "real_speakers": 0}
 CONF = {
     "seed": 7, "num_workers": 2,
     "speech": {"noise_files_per_kind": 1, "noise_seconds": 4.0, "hibari_speakers": 2, "splits": {
-        "train": {"voices": ["hibari"], "utts": 6, "text_share": 0.6},
-        "val": {"voices": ["hibari"], "utts": 3, "text_share": 0.15},
-        "test": {"voices": ["hibari"], "utts": 3, "text_share": 0.1},
-        "test_ood": {"voices": ["hibari"], "utts": 4, "text_share": 0.1},
-        "enroll_ood": {"voices": ["hibari"], "utts": 2, "text_share": 0.05}}},
+        # every key given: a split in YAML overrides the default split key by key
+        "train": {"voices": ["hibari"], "utts": 6, "text_share": 0.6, "real_subset": "train-clean-100",
+                  "real_speakers": 2},
+        "val": {"voices": ["hibari"], "utts": 3, "text_share": 0.15, **NO_REAL},
+        "test": {"voices": ["hibari"], "utts": 3, "text_share": 0.1, **NO_REAL},
+        "test_real": {"voices": [], "utts": 0, "real_subset": "train-clean-100", "real_speakers": 2},
+        "val_ood": {"voices": [], "utts": 0, "real_subset": "test-other", "real_speakers": 1},
+        "test_ood": {"voices": ["hibari"], "utts": 4, "text_share": 0.1, **NO_REAL},
+        "enroll_ood": {"voices": ["hibari"], "utts": 2, "text_share": 0.05, **NO_REAL}}},
     "degrade": {"per_utt": 2, "clean_share": 0.5, "tokens": ["wbgn", "bgn", "lpf", "clip", "tclip", "mnru", "gsm"]},
 }
+
+
+CONF_OOD = sorted(CLASSES)
 
 
 def stage(verb, *args, cwd):
@@ -53,14 +61,15 @@ def corpus(tmp_path_factory):
 
 def test_data_dirs_exist_and_validate(corpus):
     root, _ = corpus
-    for split, n in (("train", 12), ("val", 6), ("test", 6), ("test_ood", 8), ("enroll_ood", 2)):
+    for split, n in (("train", 16), ("val", 6), ("test", 6), ("test_real", 4), ("val_ood", 12), ("test_ood", 8),
+                     ("enroll_ood", 2)):
         d = root / "data" / f"mini_{split}"
         report = validate_data_dir(d, ValidateOptions(progress=False))
         assert report.ok, report.problems
         dd = DataDir.load(d)
         clean = [u for u in dd.utts if u.endswith("-c")]
         assert len(dd) - len(clean) == n
-        if split in ("train", "val", "test"):
+        if split in ("train", "val", "test", "test_real"):
             assert all(dd["utt2cls"][u] == "clean" and dd["utt2mos"][u] > 4.6 for u in clean)
             assert all(dd["wav.scp"][u] != dd["ref.scp"][u] for u in clean)  # its own (identical) file
         else:
@@ -81,7 +90,7 @@ def test_classes_cls2id_and_inventory(corpus):
     inv = json.loads((root / "data" / "mini_train" / "cls_inventory.json").read_text())
     n = len(train)
     assert inv["K"] == len(set(train["utt2cls"].values()) - {"clean"}) and inv["utterances"] == n
-    assert sum(inv["by_num_tokens"].values()) == n and inv["by_num_tokens"].get("0", 0) == n - 12
+    assert sum(inv["by_num_tokens"].values()) == n and inv["by_num_tokens"].get("0", 0) == n - 16
     assert f"mini_train: {n} utterances, K=" in log and "MOS of single-token classes" in log
     tsv = (root / "corpus" / "mos_by_class.tsv").read_text().splitlines()
     assert tsv[0].split("\t") == ["split", "class", "n", "mos_mean", "mos_std", "mos_min", "mos_max"]
@@ -97,7 +106,8 @@ def test_out_of_domain_each_reference_twice(corpus):
     for classes in by_ref.values():
         assert sorted(c.count("+") for c in classes) == [0, 1]  # one single, one double
     assert set(ood["utt2cls"].values()) <= set(CLASSES)
-    assert set(ood["cls2id"]) == {"clean"} | set(ood["utt2cls"].values())  # a test-local map
+    assert set(ood["cls2id"]) == {"clean"} | set(CONF_OOD)  # one map for the out-of-domain splits
+    assert DataDir.load(root / "data" / "mini_val_ood")["cls2id"] == ood["cls2id"]
 
 
 def test_params_reproduce_the_degraded_audio(corpus):
@@ -134,7 +144,7 @@ def test_interrupted_run_resumes(corpus, tmp_path):
     work = tmp_path / "m"
     # the copy's paths still point into root: rebuild stage 2 in the copy from its own speech
     for name in ("wav.scp",):
-        for split in ("train", "val", "test", "test_ood", "enroll_ood"):
+        for split in ("train", "val", "test", "test_real", "val_ood", "test_ood", "enroll_ood"):
             p = work / "speech" / split / name
             p.write_text(p.read_text().replace(str(root), str(work)))
     shutil.rmtree(work / "corpus")
@@ -168,7 +178,7 @@ def test_bad_requests_fail_before_any_work(tmp_path, change, message):
     args = ["--out", "out"] if verb == "make_mini_speech" else ["--speech", "speech", "--out", "out"]
     if verb == "make_mini_corpus":
         (tmp_path / "speech").mkdir()
-        for s in ("train", "val", "test", "test_ood", "enroll_ood"):
+        for s in ("train", "val", "test", "test_real", "val_ood", "test_ood", "enroll_ood"):
             (tmp_path / "speech" / s).mkdir()
         (tmp_path / "speech" / "noise.scp").write_text("")
     res = stage(verb, "--conf", "data.yaml", *args, cwd=tmp_path)
@@ -206,8 +216,9 @@ def test_noise_floor_lies_the_drawn_level_below_the_speech(tmp_path):
 
     conf = from_dict(MiniDataConf, {**CONF, "speech": {**CONF["speech"], "noise_floor_db": [38, 60]}})
     plans = plan(conf, tmp_path / "a")
-    floors = [p.floor for p in plans]
+    floors = [p.floor for p in plans if p.source is None]
     assert all(38 <= f[0] <= 60 and 0.5 <= f[1] <= 2.0 for f in floors) and len({f[0] for f in floors}) > 3
+    assert all(p.floor is None for p in plans if p.source)  # real recordings keep their own floor
     bare = from_dict(MiniDataConf, CONF)
     assert all(p.floor is None for p in plan(bare, tmp_path / "b"))
     assert [p.text for p in plan(bare, tmp_path / "b")] == [p.text for p in plans]  # same corpus otherwise
@@ -219,3 +230,31 @@ def test_noise_floor_lies_the_drawn_level_below_the_speech(tmp_path):
     noise = with_floor.astype(np.float64) - without
     below = 10 * np.log10(np.mean(without.astype(np.float64) ** 2) / np.mean(noise ** 2))
     assert below == pytest.approx(p.floor[0], abs=0.5)  # PCM16 rounding of both files
+
+
+def test_real_speakers_are_vendored_recordings_at_the_reference_level(corpus):
+    from sqe.audio.level import rms_dbfs
+
+    root, _ = corpus
+    clean = DataDir.load(root / "speech" / "test_real")
+    assert len(clean) == 2 and all(u.startswith("ls") for u in clean.utts)
+    for utt in clean.utts:
+        spk = clean["utt2spk"][utt]
+        assert utt.startswith(spk + "-") and clean["text"][utt] == "-"
+        assert rms_dbfs(load_audio(clean["wav.scp"][utt])) == pytest.approx(-26.0, abs=0.05)
+    train_spk = set(DataDir.load(root / "speech" / "train")["utt2spk"].values())
+    assert not set(clean["utt2spk"].values()) & train_spk  # held-out speakers
+
+
+def test_a_missing_vendored_file_stops_stage_1_by_name(tmp_path):
+    from sqe.speech import real
+
+    src = tmp_path / "real"
+    shutil.copytree(real.VENDORED, src)
+    victim = real.read_manifest(src)[3]
+    victim.path.unlink()
+    conf = {**CONF, "speech": {**CONF["speech"], "real_dir": str(src)}}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(conf))
+    res = stage("make_mini_speech", "--conf", "data.yaml", "--out", "out", cwd=tmp_path)
+    assert res.returncode == 1 and f"{victim.utt}.flac: vendored file missing" in res.stderr
+    assert not (tmp_path / "out").exists()  # nothing half-written

@@ -88,6 +88,9 @@ def test_score_cli_writes_metrics_and_score_tables(sets, tmp_path):
     assert res.returncode == 0, res.stderr
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())  # valid JSON: no NaN
     assert metrics["detection"]["z_scl"]["frame_eer"] == 0.0
+    regions = metrics["regions"]["z_scl"]  # speech flags from the set's audio
+    assert regions["threshold_source"] == "validation" and regions["segments"] > 0
+    assert 0 < regions["clean_speech_min"] and regions["false_regions"] <= regions["regions"]
     tables = sorted((tmp_path / "res" / "scores" / "z_scl").glob("*.tsv"))
     assert len(tables) == len(DataDir.load(sets["test"] / "mix"))
     assert tables[0].read_text().splitlines()[0].split("\t") == ["onset", "offset", "degraded"]
@@ -162,3 +165,68 @@ def test_cross_detection_needs_the_detectors_filter(sets, tmp_path):
                          text=True, cwd=REPO)
     assert res.returncode == 0, res.stderr
     assert json.loads((tmp_path / "y" / "metrics.json").read_text())["clustering"]["cross"]["ari"] > 0.9
+
+
+def test_regions_at_the_operating_threshold_count_false_alarms_per_clean_minute(sets):
+    from sqe.eval.operating import RegionConf, region_alarms
+
+    test = load_set(sets["test"] / "infer", sets["test"] / "mix")
+    valid = load_set(sets["valid"] / "infer", sets["valid"] / "mix")
+    enrollment = {k: v for k, v in np.load(sets["enroll"] / "enrollment.npz").items()}
+    speech = {k: np.ones(d.size, bool) for k, d in test.degraded.items()}
+    metrics, _ = evaluate(test, valid, enrollment, ScoreConf(), speech=speech)
+    r = metrics["regions"]["z_scl"]  # separable scores: every region on a segment, every segment found
+    clean_min = sum(int((~d).sum()) for d in test.degraded.values()) * 0.02 / 60
+    assert r["false_regions"] == 0 and r["false_regions_per_min"] == 0.0
+    assert r["segments_found_share"] == 1.0 and r["segments"] == sum(len(mask_runs(d)) for d in test.degraded.values())
+    assert r["clean_speech_min"] == pytest.approx(clean_min, abs=1e-4)
+    assert r["threshold"] == metrics["thresholds"]["z_scl"]["threshold"] and r["threshold_source"] == "validation"
+    # one 3-frame flicker per utterance in a clean stretch: one false region each once regions may be that short
+    flick = with_flicker(test)
+    q = {k: v.copy() for k, v in flick.q.items()}
+    for v in q.values():
+        i = int(np.argmin(v))
+        v[i - 1:i + 2] = 0.5
+    flick = type(test)(q, test.embeddings, test.degraded, test.classes)
+    scores = {"mos": {k: -v for k, v in q.items()}}
+    thr = {"mos": {"threshold": -1.0}}  # between clean (-4.5), flicker (-0.5) and degraded (-1.5) frames
+    loose = region_alarms(scores, flick.degraded, speech, thr, RegionConf(min_region_s=0.06))["mos"]
+    assert loose["false_regions"] == len(q) and loose["false_regions_per_min"] == pytest.approx(len(q) / clean_min, rel=1e-3)
+    strict = region_alarms(scores, flick.degraded, speech, thr, RegionConf())["mos"]  # analyze's 0.1 s minimum drops them
+    assert strict["false_regions"] == 0
+    silent = region_alarms(scores, flick.degraded, {k: ~v for k, v in speech.items()}, thr, RegionConf())["mos"]
+    assert silent["regions"] == 0 and silent["false_regions_per_min"] is None  # no speech: no regions, no rate
+
+
+def mask_runs(mask):
+    from sqe.metrics.regions import runs
+
+    return runs(mask)
+
+
+def test_a_false_region_limit_raises_the_threshold_just_enough():
+    from sqe.eval.operating import RegionConf, tune_threshold
+    from sqe.metrics.events import IAUCSettings, mask_to_events
+
+    # 20 utterances of 60 s: a degraded 2 s segment scoring 0.9, and a clean 0.2 s bump scoring 0.5 in half of them
+    deg, scores = {}, {}
+    for i in range(20):
+        d = np.zeros(3000, bool)
+        d[1000:1100] = True
+        s = np.where(d, 0.9, 0.1).astype(np.float32)
+        if i % 2:
+            s[2000:2010] = 0.5
+        deg[f"u{i}"], scores[f"u{i}"] = d, s
+    truth = {k: mask_to_events(d) for k, d in deg.items()}
+    speech = {k: np.ones(3000, bool) for k in deg}
+    free = tune_threshold(scores, truth, deg, speech, IAUCSettings(), RegionConf(), None)
+    assert set(free) == {"validation_best_f1", "threshold"}
+    clean_min = 20 * 2900 * 0.02 / 60  # 10 false bumps over 19.3 minutes: 0.52 per minute below 0.5
+    loose = tune_threshold(scores, truth, deg, speech, IAUCSettings(), RegionConf(), 1.0)
+    assert loose["threshold"] == loose["f1_threshold"]  # 0.52 <= 1: the F1 optimum stands
+    tight = tune_threshold(scores, truth, deg, speech, IAUCSettings(), RegionConf(), 0.1)
+    assert 0.5 < tight["threshold"] <= 0.9 and tight["validation_false_per_min"] == 0.0
+    low = tune_threshold({k: np.where(deg[k], 0.9, 0.5).astype(np.float32) for k in deg}, truth, deg, speech,
+                         IAUCSettings(), RegionConf(), 0.1)
+    assert 0.5 < low["threshold"] <= 0.9  # every clean frame at one score: the limit lifts it above them
+    assert round(10 / clean_min, 2) == 0.52

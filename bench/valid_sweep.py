@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Benchmark: the settings egs/mini reports as "chosen on validation", swept and scored on the validation sets.
+
+Every trial is scored on the two validation mix-up sets only (in domain: data/mini_val_mixup with the
+mini_val references as enrollment; out of domain: data/mini_val_ood_mixup with mini_enroll_ood); test sets are
+never read. The rule that picks a value is printed with the table: for CON1 (detection) the lowest mean frame EER of its z~
+over the two validation sets, ties broken by the higher mean I-AUC; for CON2, whose job is typing, the lowest
+mean verification EER of single-degradation segments (--rule overrides).
+
+Kinds of sweep (--sweep NAME, see SWEEPS):
+- scoring (medfilt): the recipe's models rescored with each score-filter size;
+- enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
+- training (scl_weight, epochs, average_best): the model retrained with `sqe.bin.train --set KEY=VALUE` on the
+  recipe's data, into sweeps/<name>/<value>/;
+- corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
+  sweeps/<name>/<value>/egs/mini with conf/data.yaml changed, so each value has its own corpus, teacher and
+  validation sets (the recipe's evaluation-set rules).
+
+Usage (from the repository root, environment active, on a finished run of bench/mini_recipe.py --keep DIR):
+    python bench/valid_sweep.py --recipe DIR/egs/mini --sweep medfilt
+    python bench/valid_sweep.py --recipe DIR/egs/mini --sweep scl_weight --model con1
+Writes DIR/egs/mini/sweeps/<name>/<model>/summary.{json,md} and prints the Markdown. Idempotent: finished trials are
+skipped (the stages say "up to date").
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from sqe.utils.atomic import write_text_atomic  # before test/ joins the path: its sqe/ would shadow the package
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "test"))
+from conftest import recipe_tree  # noqa: E402  (the recipe copy the tests run in)
+
+VALID = {"mini_val_mixup": "mini_val_ref", "mini_val_ood_mixup": "mini_enroll_ood"}  # set -> enrollment
+ENROLL_SOURCES = {"mini_val_ref": ("data/mini_val", "ref.scp"), "mini_enroll_ood": ("data/mini_enroll_ood", "wav.scp")}
+EMB = "z_tilde"
+# name -> (kind, config key, values); the recipe's value is marked in the table
+SWEEPS = {
+    "medfilt": ("score", "medfilt_size", [1, 3, 5, 7, 9, 11, 15, 21]),
+    "enrollment": ("enroll", None, ["mini_enroll_ood", "mini_val_ref"]),
+    "scl_weight": ("train", "loss.weights.scl", [0.5, 1.0, 2.0]),
+    "epochs": ("train", "optim.epochs", [6, 8, 10]),
+    "average_best": ("train", "average_best", [1, 3]),
+    # corpus sweeps: each value sets dotted keys of conf/data.yaml (a dict value is merged into the recipe's)
+    "frame_loss": ("data", "degrade.ranges", [
+        {"degrade.ranges": {"tclip": {"fer": [0.05, 0.15]}, "plc": {"fer": [0.08, 0.2]}}},
+        {"degrade.ranges": {"tclip": {"fer": [0.1, 0.25]}, "plc": {"fer": [0.1, 0.25]}}},
+        {"degrade.ranges": {"tclip": {"fer": [0.15, 0.35]}, "plc": {"fer": [0.15, 0.3]}}}]),
+    "noise_floor": ("data", "speech.noise_floor_db", [{"speech.noise_floor_db": None},
+                                                      {"speech.noise_floor_db": [40, 65]}]),
+    "real_conditions": ("data", "degrade.per_utt_real, speech.splits.train.utts", [
+        {"degrade.per_utt_real": 2, "speech.splits.train.utts": 240},
+        {"degrade.per_utt_real": 4, "speech.splits.train.utts": 180},
+        {"degrade.per_utt_real": 4, "speech.splits.train.utts": 150}]),
+}
+
+
+def get_path(conf: dict, dotted: str):
+    for part in dotted.split("."):
+        conf = conf.get(part) if isinstance(conf, dict) else None
+    return conf
+
+
+def set_path(conf: dict, dotted: str, value) -> None:
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        conf = conf.setdefault(part, {})
+    old = conf.get(leaf)
+    conf[leaf] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    if subprocess.run(cmd, cwd=cwd, env=env).returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)} (log above)")
+
+
+def sqe(verb: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", f"sqe.bin.{verb}", *map(str, args)]
+
+
+def score_valid(recipe: Path, exp: Path, env: dict[str, str], tag: str = "", conf: list[str] = (),
+                enroll_for: dict[str, str] | None = None) -> dict[str, dict]:
+    """Enroll, infer and score the validation sets with ``exp``'s best checkpoint; metrics.json by set."""
+    ckpt = exp / "checkpoints" / "best.pt"
+    out = {}
+    for s, enroll in (enroll_for or VALID).items():
+        data, source = ENROLL_SOURCES[enroll]
+        run(sqe("enroll", "--model", ckpt, "--data", data, "--source", source, "--out", exp / "enroll" / enroll),
+            recipe, env)
+        run(sqe("infer", "--model", ckpt, "--data", f"data/{s}", "--out", exp / "infer" / s), recipe, env)
+        res = exp / "valid_results" / f"{s}{tag}"
+        run(sqe("score", "--conf", "conf/score.yaml", *conf, "--test_infer", exp / "infer" / s, "--test_data",
+                f"data/{s}", "--enroll", exp / "enroll" / enroll, "--out", res), recipe, env)
+        out[s] = json.loads((res / "metrics.json").read_text())
+    return out
+
+
+def row(by_set: dict[str, dict]) -> dict[str, float]:
+    r = {}
+    for s, m in by_set.items():
+        emb = EMB if EMB in m["detection"] else "z_mos"
+        r[f"{s} EER [%]"] = 100 * m["detection"][emb]["frame_eer"]
+        r[f"{s} I-AUC"] = m["detection"][emb]["i_auc"]
+        verification = m["segments"].get(emb, {}).get("max1", {}).get("eer")
+        r[f"{s} verif. single [%]"] = float("nan") if verification is None else 100 * verification
+    for what, tail in (("mean EER [%]", " EER [%]"), ("mean I-AUC", " I-AUC"), ("mean verif. single [%]",
+                                                                              " verif. single [%]")):
+        r[what] = statistics.fmean(v for k, v in list(r.items()) if k.endswith(tail) and not k.startswith("mean"))
+    return r
+
+
+def label_of(value) -> str:
+    return json.dumps(value, separators=(",", ":")).replace('"', "")
+
+
+def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> dict[str, float]:
+    kind, key, _ = SWEEPS[name]
+    label = label_of(value)
+    slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
+    if kind in ("train", "data") and label == label_of(recipe_value(name, recipe, model)):
+        return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
+    if kind == "score":
+        exp = recipe / "exp" / model
+        return row(score_valid(recipe, exp, env, tag=f".medfilt{value}", conf=["--medfilt_size", str(value)]))
+    if kind == "enroll":
+        exp = recipe / "exp" / model
+        s = "mini_val_ood_mixup"
+        return row(score_valid(recipe, exp, env, tag=f".enroll_{value}", enroll_for={s: value}))
+    if kind == "train":
+        exp = recipe / "sweeps" / name / slug / model
+        run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
+                f"{key}={label}", "--train_data", "data/mini_train", "--valid_data", "data/mini_val",
+                "--train_scores", "dump/teacher/mini_train", "--train_vad", "dump/vad/mini_train",
+                "--valid_mixup", "data/mini_val_mixup", "--out", exp), recipe, env)
+        return row(score_valid(recipe, exp, env))
+    tree = recipe_tree(recipe / "sweeps" / name / slug, "mini")
+    conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
+    for dotted, v in value.items():
+        set_path(conf, dotted, v)
+    if not (tree / "data.yaml").is_file() or yaml.safe_load((tree / "data.yaml").read_text()) != conf:
+        write_text_atomic(tree / "data.yaml", yaml.safe_dump(conf))
+    cache = {**env, "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
+    run(["./run.sh", "--stop_stage", "7", "--models", model, "--data_conf", "data.yaml"], tree, cache)
+    return row(score_valid(tree, tree / "exp" / model, cache))
+
+
+def recipe_value(name: str, recipe: Path, model: str):
+    kind, key, values = SWEEPS[name]
+    if kind == "score":
+        return yaml.safe_load((recipe / "conf" / "score.yaml").read_text()).get(key, 1)
+    if kind == "enroll":
+        return "mini_enroll_ood"
+    if kind == "train":
+        return get_path(yaml.safe_load((recipe / f"conf/{model}.yaml").read_text()), key)
+    conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
+    out = {}
+    for dotted, v in values[0].items():
+        found = get_path(conf, dotted)
+        if dotted == "degrade.per_utt_real" and found is None:
+            found = get_path(conf, "degrade.per_utt")  # null: as many as the TTS references
+        out[dotted] = {t: found.get(t) for t in v} if isinstance(v, dict) and isinstance(found, dict) else found
+    return out
+
+
+RULES = {"detection": ("mean EER [%]", "lowest mean frame EER over the validation sets, ties by the higher mean "
+                                       "I-AUC"),
+         "verification": ("mean verif. single [%]", "lowest mean verification EER of single-degradation segments "
+                                                    "over the validation sets, ties by the lower mean frame EER")}
+
+
+def choose(rows: dict[str, dict[str, float]], rule: str) -> str:
+    if rule == "detection":
+        return min(rows, key=lambda k: (round(rows[k]["mean EER [%]"], 2), -rows[k]["mean I-AUC"]))
+    return min(rows, key=lambda k: (round(rows[k]["mean verif. single [%]"], 2), rows[k]["mean EER [%]"]))
+
+
+def markdown(name: str, rows: dict[str, dict[str, float]], chosen: str, mine: str, rule: str) -> list[str]:
+    heads = list(next(iter(rows.values())))
+    lines = [f"Sweep `{name}`, validation sets only:", "",
+             "| value | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for value, r in rows.items():
+        marks = (" (recipe)" if value == mine else "") + (" **chosen**" if value == chosen else "")
+        lines.append(f"| {value}{marks} | " + " | ".join(f"{v:.2f}" for v in r.values()) + " |")
+    return lines + ["", f"Rule: {RULES[rule][1]}.", ""]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", type=Path, required=True, help="egs/mini directory of a finished run")
+    parser.add_argument("--sweep", required=True, choices=sorted(SWEEPS))
+    parser.add_argument("--model", default="con1")
+    parser.add_argument("--rule", choices=sorted(RULES), default=None,
+                        help="what picks the value (default: verification for con2, whose job is typing; else "
+                             "detection)")
+    args = parser.parse_args()
+    recipe = args.recipe.resolve()
+    if not (recipe / "exp" / args.model / "checkpoints" / "best.pt").is_file():
+        print(f"{recipe}/exp/{args.model}: no trained model; run the recipe first", file=sys.stderr)
+        return 1
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
+    rows = {}
+    for value in SWEEPS[args.sweep][2]:
+        rows[label_of(value)] = trial(args.sweep, value, recipe, args.model, env)
+    rule = args.rule or ("verification" if args.model == "con2" else "detection")
+    chosen = choose(rows, rule)
+    mine = label_of(recipe_value(args.sweep, recipe, args.model))
+    text = markdown(f"{args.sweep}` of `{args.model}", rows, chosen, mine, rule)
+    dest = recipe / "sweeps" / args.sweep / args.model
+    dest.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(dest / "summary.json", json.dumps({"rows": rows, "chosen": chosen, "recipe": mine,
+                                                         "rule": RULES[rule][1]}, indent=2))
+    write_text_atomic(dest / "summary.md", "\n".join(text) + "\n")
+    print("\n".join(text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
