@@ -32,7 +32,10 @@ from sqe.utils.atomic import write_text_atomic
 TEST_SETS = {"mini_test_mixup": ("mini_val_ref", "mini_val_mixup"),
              "mini_test_real_mixup": ("mini_val_ref", "mini_val_mixup"),
              "mini_test_ood_mixup": ("mini_enroll_ood", "mini_val_ood_mixup")}
-VALID_SETS = sorted({v for _, v in TEST_SETS.values()})
+VALID_SETS = {"mini_val_mixup": "mini_val_ref", "mini_val_ood_mixup": "mini_enroll_ood"}  # set -> enrollment
+# the validation sets are also scored on their own (their seed spread is the tie margin of bench/valid_sweep.py),
+# into results/<set>.valid
+SCORED = [*TEST_SETS, *(f"{v}.valid" for v in VALID_SETS)]
 # (label, path in metrics.json with {emb} for the model's embedding, scale)
 METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
            ("minDCF", ("detection", "{emb}", "frame_min_dcf"), 1.0),
@@ -59,7 +62,14 @@ def stage_commands(model: str, seed: int, out: Path) -> list[list[str]]:
         cmds.append(py + ["sqe.bin.score", "--conf", "conf/score.yaml", "--test_infer", str(out / "infer" / s),
                           "--test_data", f"data/{s}", "--enroll", str(out / "enroll" / enroll), "--valid_infer",
                           str(out / "infer" / valid), "--valid_data", f"data/{valid}", "--out", str(out / "results" / s)])
-    return cmds
+    return cmds + valid_score_commands(out)
+
+
+def valid_score_commands(out: Path) -> list[list[str]]:
+    """Each validation set scored on its own with the model's enrollment for it (no thresholds from elsewhere)."""
+    return [[sys.executable, "-m", "sqe.bin.score", "--conf", "conf/score.yaml", "--test_infer",
+             str(out / "infer" / s), "--test_data", f"data/{s}", "--enroll", str(out / "enroll" / enroll),
+             "--out", str(out / "results" / f"{s}.valid")] for s, enroll in VALID_SETS.items()]
 
 
 def metric_value(metrics: dict, path: tuple[str, ...], emb: str) -> float | None:
@@ -72,7 +82,7 @@ def metric_value(metrics: dict, path: tuple[str, ...], emb: str) -> float | None
 def summarize(runs: dict[str, dict[str, dict]], model: str) -> dict:
     """Per test set and metric: the value of every run (seed label -> metrics.json by set), mean and SD."""
     out: dict = {}
-    for s in TEST_SETS:
+    for s in SCORED:
         rows = {}
         for label, path, scale in METRICS:
             values = {}
@@ -107,7 +117,7 @@ def markdown(summary: dict) -> list[str]:
 
 def read_results(root: Path) -> dict[str, dict]:
     return {s: json.loads((root / "results" / s / "metrics.json").read_text())
-            for s in TEST_SETS if (root / "results" / s / "metrics.json").is_file()}
+            for s in SCORED if (root / "results" / s / "metrics.json").is_file()}
 
 
 def main() -> int:
@@ -125,15 +135,17 @@ def main() -> int:
         if not (own / "results" / "mini_test_mixup" / "metrics.json").is_file():
             print(f"{own}: no results; run the recipe first (bench/mini_recipe.py --keep DIR)", file=sys.stderr)
             return 1
-        runs = {f"{config_seed(own)} (recipe)": read_results(own)}
-        for seed in args.seeds:
-            out = Path("exp_seeds") / model / f"seed{seed}"
-            for cmd in stage_commands(model, seed, out):
+        jobs = [(f"{config_seed(own)} (recipe)", Path("exp") / model, valid_score_commands(Path("exp") / model))]
+        jobs += [(str(seed), Path("exp_seeds") / model / f"seed{seed}",
+                  stage_commands(model, seed, Path("exp_seeds") / model / f"seed{seed}")) for seed in args.seeds]
+        runs = {}
+        for label, out, cmds in jobs:
+            for cmd in cmds:
                 print("+", " ".join(cmd[2:]), file=sys.stderr, flush=True)
                 if subprocess.run(cmd, cwd=recipe, env=env).returncode != 0:
                     print(f"failed: {' '.join(cmd[2:])} (log above)", file=sys.stderr)
                     return 1
-            runs[str(seed)] = read_results(recipe / out)
+            runs[label] = read_results(recipe / out)
         summaries.append(summarize(runs, model))
         text += markdown(summaries[-1])
     dest = recipe / "exp_seeds"

@@ -67,6 +67,51 @@ def test_seed_runs_use_the_recipe_stage_arguments():
     score = cmds[-1][cmds[-1].index("sqe.bin.score") + 1:]
     assert f"sqe.bin.score --conf {score[score.index('--conf') + 1]}" in recipe  # stage 9's scoring config
     verbs = [c[c.index("-m") + 1] for c in cmds]
-    assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 5 + ["sqe.bin.score"] * 3
-    for c in cmds[-3:]:  # every test set with its validation set, as stage 9
+    assert verbs == ["sqe.bin.train", "sqe.bin.enroll", "sqe.bin.enroll"] + ["sqe.bin.infer"] * 5 + ["sqe.bin.score"] * 5
+    for c in cmds[-5:-2]:  # every test set with its validation set, as stage 9
         assert "--valid_data" in c
+    assert all("--valid_data" not in c and c[-1].endswith(".valid") for c in cmds[-2:])  # validation on its own
+
+
+def test_compare_runs_finds_equal_tables_and_the_first_diverging_epoch(tmp_path):
+    bench = load("compare_runs")
+    (tmp_path / "a").write_text("u1 2.5\nu2 3.0\n")
+    (tmp_path / "b").write_text("u1 2.5\nu2 3.25\n")
+    assert bench.table_diff(tmp_path / "a", tmp_path / "a") == (True, 0.0)
+    assert bench.table_diff(tmp_path / "a", tmp_path / "b") == (False, 0.25)
+    head = "epoch,valid_srcc,seconds\n"
+    (tmp_path / "la.csv").write_text(head + "0,0.1,\n1,0.5,10\n2,0.6,10\n")
+    (tmp_path / "lb.csv").write_text(head + "0,0.1,\n1,0.5,12\n2,0.61,10\n")  # seconds do not count
+    assert bench.first_divergence(tmp_path / "la.csv", tmp_path / "lb.csv") == "epoch 2"
+    assert bench.first_divergence(tmp_path / "la.csv", tmp_path / "la.csv") == "none"
+
+
+def test_the_avx2_cap_switches_every_library_dispatch():
+    bench = load("mini_recipe")
+    assert set(bench.ISA_ENV["avx2"]) == {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+                                          "NPY_DISABLE_CPU_FEATURES"}
+    res = subprocess.run([sys.executable, "-c", "import torch; print(torch.backends.cpu.get_cpu_capability())"],
+                         capture_output=True, text=True, env={**__import__("os").environ, **bench.ISA_ENV["avx2"]})
+    assert res.stdout.strip() in ("AVX2", "DEFAULT")  # never AVX512 under the cap
+
+
+def test_valid_sweep_rules_and_recipe_values():
+    sweep = load("valid_sweep")
+    rows = {"a": {"mean EER [%]": 5.0, "mean I-AUC": 0.7, "mini_val_mixup verif. single [%]": 20.0},
+            "b": {"mean EER [%]": 5.4, "mean I-AUC": 0.8, "mini_val_mixup verif. single [%]": 15.0},
+            "c": {"mean EER [%]": 6.0, "mean I-AUC": 0.9, "mini_val_mixup verif. single [%]": 15.5}}
+    assert sweep.choose(rows, "detection") == "b"  # within 0.5 points of the best EER: the higher I-AUC
+    assert sweep.choose(rows, "verification") == "b"  # b and c tie on verification: the lower EER
+    assert sweep.choose(rows, "verification", "c") == "b"  # the second metric decides before the recipe
+    rows["b"]["mean I-AUC"] = 0.7
+    assert sweep.choose(rows, "detection", "b") == "b" and sweep.choose(rows, "detection") == "a"
+    conf = {"degrade": {"ranges": {"wbgn": {"snr_db": [15, 30]}}}}
+    sweep.set_path(conf, "degrade.ranges", {"tclip": {"fer": [0.1, 0.2]}})
+    assert conf["degrade"]["ranges"] == {"wbgn": {"snr_db": [15, 30]}, "tclip": {"fer": [0.1, 0.2]}}  # merged
+    sweep.set_path(conf, "speech.splits.train.utts", 180)
+    assert sweep.get_path(conf, "speech.splits.train.utts") == 180
+    mini = REPO / "egs" / "mini"
+    for name, (kind, _, values) in sweep.SWEEPS.items():
+        mine = sweep.label_of(sweep.recipe_value(name, mini, "con1"))
+        if kind in ("train", "data", "score"):  # the recipe's own setting is one of the values swept
+            assert mine in {sweep.label_of(v) for v in values}, name

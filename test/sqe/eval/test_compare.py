@@ -54,3 +54,24 @@ def test_compare_arguments_are_label_equals_dir(tmp_path):
     for bad in ("exp/logmel", "=exp", "x="):
         with pytest.raises(SqeError, match="LABEL=DIR"):
             _compare_roots([bad])
+
+
+def test_region_table_shows_mos_and_the_package_embedding():
+    from sqe.eval.report import region_table
+
+    def figures(thr, false):
+        return {"threshold": thr, "regions": 10, "false_regions": false, "clean_speech_min": 2.0,
+                "false_regions_per_min": false / 2.0, "segments": 8, "segments_found": 6,
+                "segments_found_share": 0.75, "merge_gap_s": 0.1, "min_region_s": 0.1,
+                "threshold_source": "validation"}
+
+    m = metrics(0.1, True)
+    m["thresholds"] = {"z_scl": {"threshold": 0.3, "validation_best_f1": 0.8},
+                       "z_tilde": {"threshold": 0.2, "validation_best_f1": 0.9}, "mos": {"threshold": -2.0}}
+    m["regions"] = {"mos": figures(-2.0, 4), "z_scl": figures(0.3, 2), "z_tilde": figures(0.2, 1)}
+    lines = region_table({"con1": {"test_set": m}, "baseline": {}}, "test_set")
+    assert "| con1 | MOS | -2.000 (validation) | 10 | 4 | 2.00 | 75.00 (6/8) |" in lines
+    assert "| con1 | z~ | 0.200 (validation) | 10 | 1 | 0.50 | 75.00 (6/8) |" in lines  # best validation F1
+    assert not any("| z_scl |" in line for line in lines)
+    assert "(2.0 min in this set)" in lines[1]
+    assert region_table({"con1": {"test_set": metrics(0.1, True)}}, "test_set") == []  # scored without regions

@@ -130,6 +130,21 @@ def test_the_packages_median_filter_follows_the_results_it_was_scored_with(tiny_
     assert json.loads((tiny_package / INFO_FILE).read_text())["medfilt_size"] == 1  # no results: none
 
 
+def test_the_packages_threshold_follows_the_false_region_limit_it_was_scored_with(tiny_package, tmp_path):
+    ckpt = tiny_package.parent / "exp" / "checkpoints" / "best.pt"
+    valid, enrollment = validation_set(load_model(ckpt))
+    speech = {k: np.ones(v.size, bool) for k, v in valid.degraded.items()}
+    scored = {"a": {"settings": {"max_false_per_min": 0.0}}}
+    with pytest.raises(SqeError, match="needs the validation set's speech flags"):
+        write_package(ckpt, enrollment, valid, tmp_path / "p", PackConf(), scored, {})
+    info = write_package(ckpt, enrollment, valid, tmp_path / "p", PackConf(), scored, {}, speech)
+    thr = info["thresholds"][info["embedding"]]
+    assert thr["max_false_per_min"] == 0.0 and thr["validation_false_per_min"] == 0.0
+    assert thr["threshold"] >= thr["f1_threshold"]
+    free = write_package(ckpt, enrollment, valid, tmp_path / "q", PackConf(), {}, {}, speech)
+    assert set(free["thresholds"][free["embedding"]]) == {"threshold", "validation_best_f1"}
+
+
 def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path, capsys):
     """The recipe's way: a validation mix-up set, the model's inference and enrollment, test metrics."""
     d = make_data_dir(tmp_path, n=8, seconds=3.0)
