@@ -130,7 +130,7 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> di
     kind, key, _ = SWEEPS[name]
     label = label_of(value)
     slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
-    if kind in ("train", "data") and label == label_of(recipe_value(name, recipe, model)):
+    if kind in ("train", "data") and same(value, run_value(name, recipe, model)):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
     if kind == "score":
         exp = recipe / "exp" / model
@@ -157,15 +157,20 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> di
     return row(score_valid(tree, tree / "exp" / model, cache))
 
 
-def recipe_value(name: str, recipe: Path, model: str):
+def recipe_value(name: str, recipe: Path, model: str, made: bool = False):
+    """The recipe's setting (its conf/), or with ``made`` the one its own run was made with (the resolved config
+    written next to the model or the corpus): the conf may have changed since the run, and then the run is not
+    the trial of the conf's value."""
     kind, key, values = SWEEPS[name]
     if kind == "score":
         return yaml.safe_load((recipe / "conf" / "score.yaml").read_text()).get(key, 1)
     if kind == "enroll":
         return "mini_enroll_ood"
     if kind == "train":
-        return get_path(yaml.safe_load((recipe / f"conf/{model}.yaml").read_text()), key)
-    conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
+        source = recipe / "exp" / model / "config.yaml" if made else recipe / "conf" / f"{model}.yaml"
+        return get_path(yaml.safe_load(source.read_text()), key)
+    source = recipe / "data" / "local" / "mini_corpus" / "config.yaml" if made else recipe / "conf" / "data.yaml"
+    conf = yaml.safe_load(source.read_text())
     out = {}
     for dotted, v in values[0].items():
         found = get_path(conf, dotted)
@@ -187,6 +192,21 @@ RULES = {
                      "degradation types CON2 is trained to tell apart); values within 1 point of it tie and the "
                      "lower mean frame EER wins, then the recipe's value"),
 }
+
+
+def run_value(name: str, recipe: Path, model: str):
+    return recipe_value(name, recipe, model, made=True)
+
+
+def same(a, b) -> bool:
+    """Equal settings, numbers compared as numbers (a resolved config writes 40 as 40.0)."""
+    def plain(v):
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    return plain(a) == plain(b)
 
 
 def choose(rows: dict[str, dict[str, float]], rule: str, recipe: str | None = None) -> str:

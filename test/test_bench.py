@@ -95,6 +95,22 @@ def test_the_avx2_cap_switches_every_library_dispatch():
     assert res.stdout.strip() in ("AVX2", "DEFAULT")  # never AVX512 under the cap
 
 
+def test_valid_sweep_reuses_the_recipe_run_only_for_the_value_it_was_made_with(tmp_path):
+    sweep = load("valid_sweep")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "exp" / "con2").mkdir(parents=True)
+    (tmp_path / "data" / "local" / "mini_corpus").mkdir(parents=True)
+    (tmp_path / "conf" / "con2.yaml").write_text("loss:\n  weights: {scl: 2.0}\n")  # changed after the run
+    (tmp_path / "exp" / "con2" / "config.yaml").write_text("loss:\n  weights: {scl: 1.0}\n")
+    assert sweep.recipe_value("scl_weight", tmp_path, "con2") == 2.0
+    assert sweep.run_value("scl_weight", tmp_path, "con2") == 1.0
+    (tmp_path / "conf" / "data.yaml").write_text("speech: {noise_floor_db: [40, 65]}\n")
+    (tmp_path / "data" / "local" / "mini_corpus" / "config.yaml").write_text("speech: {noise_floor_db: [40.0, 65.0]}\n")
+    made = sweep.run_value("noise_floor", tmp_path, "con1")
+    assert sweep.same(made, {"speech.noise_floor_db": [40, 65]})  # the resolved config writes floats
+    assert not sweep.same(made, {"speech.noise_floor_db": None}) and not sweep.same(1.0, 2.0)
+
+
 def test_valid_sweep_rules_and_recipe_values():
     sweep = load("valid_sweep")
     rows = {"a": {"mean EER [%]": 5.0, "mean I-AUC": 0.7, "mini_val_mixup verif. single [%]": 20.0},
