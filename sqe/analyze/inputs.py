@@ -38,21 +38,46 @@ def _safe(name: str) -> str:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """Names made unique in order by a ``.k`` suffix that no other name already has (``a, a, a.1`` -> ``a, a.2,
+    a.1``: the second ``a`` may not take the ``a.1`` that a later input is called)."""
+    taken = set(names)
+    used: set[str] = set()
     out = []
     for n in names:
-        k = seen.get(n, 0)
-        seen[n] = k + 1
-        out.append(n if k == 0 else f"{n}.{k}")
+        name, k = n, 0
+        while name in used or (name != n and name in taken):
+            k += 1
+            name = f"{n}.{k}"
+        used.add(name)
+        out.append(name)
     return out
 
 
-def audio_files(folder: Path) -> list[Path]:
-    """Every file under ``folder`` that soundfile can read by its extension, in sorted order."""
+# File extensions of each libsndfile major format (its format names are not extensions: AIFF files end in .aif,
+# NIST SPHERE in .sph, AU in .snd)
+FORMAT_EXTENSIONS = {
+    "WAV": (".wav", ".wave"), "WAVEX": (".wav",), "RF64": (".rf64",), "W64": (".w64",),
+    "AIFF": (".aif", ".aiff", ".aifc"), "AU": (".au", ".snd"), "NIST": (".sph", ".nist"), "FLAC": (".flac",),
+    "OGG": (".ogg", ".oga", ".opus"), "MPEG": (".mp3",), "CAF": (".caf",), "IRCAM": (".sf", ".ircam"),
+    "VOC": (".voc",), "PAF": (".paf",), "SVX": (".svx", ".8svx"), "HTK": (".htk",), "WVE": (".wve",),
+    "AVR": (".avr",), "SD2": (".sd2",), "MAT4": (".mat",), "MAT5": (".mat",), "XI": (".xi",), "SDS": (".sds",),
+    "MPC2K": (".mpc",),
+}
+
+
+def audio_extensions() -> set[str]:
+    """Extensions of the formats this machine's libsndfile reads."""
     import soundfile as sf
 
-    exts = {f".{e.lower()}" for e in sf.available_formats()} | {".opus", ".oga"}
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts)
+    return {e for f in sf.available_formats() for e in FORMAT_EXTENSIONS.get(f, (f".{f.lower()}",))}
+
+
+def audio_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` that soundfile can read by its extension, in sorted order; macOS resource
+    forks (``._name``, metadata that copies from a Mac leave beside each file) are not audio and are left out."""
+    exts = audio_extensions()
+    return sorted(p for p in folder.rglob("*")
+                  if p.is_file() and p.suffix.lower() in exts and not p.name.startswith("._"))
 
 
 def collect_inputs(paths: list[Path], data: Path | None = None, list_file: Path | None = None) -> list[Input]:

@@ -81,3 +81,27 @@ def test_inputs_from_folders_lists_and_data_dirs(tmp_path):
     assert read_signal(items[1]).wav.size == 16000
     with pytest.raises(SqeError, match="no audio files"):
         collect_inputs([tmp_path / "data"])
+
+
+def test_names_stay_unique_when_an_input_is_already_called_like_a_suffixed_one(tmp_path):
+    from sqe.analyze.inputs import _unique
+
+    assert _unique(["a", "a", "a.1"]) == ["a", "a.2", "a.1"]
+    assert _unique(["x", "x.1", "x", "x"]) == ["x", "x.1", "x.2", "x.3"]
+    for n in (["a", "a", "a.1", "a.1", "a"], ["b.1", "b", "b", "b.1"]):
+        assert len(set(_unique(n))) == len(n)
+    for rel in ("a.wav", "a.flac", "a.1.wav"):  # three inputs, three output names
+        write_audio(tmp_path / rel, sine(seconds=0.1))
+    items = collect_inputs([tmp_path / "a.wav", tmp_path / "a.flac", tmp_path / "a.1.wav"])
+    assert [i.name for i in items] == ["a", "a.2", "a.1"]
+
+
+def test_folder_scan_knows_the_extensions_of_each_format_and_skips_macos_resource_forks(tmp_path):
+    y = sine(seconds=0.1)
+    for name, fmt in (("x.aif", "AIFF"), ("y.sph", "NIST"), ("z.snd", "AU"), ("w.wav", "WAV")):
+        sf.write(str(tmp_path / name), y, 16000, format=fmt, subtype="PCM_16")
+    (tmp_path / "._w.wav").write_bytes(b"\x00\x05\x16\x07 Mac OS X resource fork")
+    items = collect_inputs([tmp_path])
+    assert [i.name for i in items] == ["w", "x", "y", "z"]
+    for i in items:  # every listed file reads
+        assert read_signal(i).wav.size == y.size
