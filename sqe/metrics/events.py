@@ -178,7 +178,11 @@ def intersection_auc(frame_scores: Mapping[str, np.ndarray], ground_truth: Mappi
 def best_intersection_f1(frame_scores: Mapping[str, np.ndarray], ground_truth: Mapping[str, Sequence[Sequence]],
                          settings: IAUCSettings | None = None, *,
                          frame_shift: float = FRAME_SHIFT) -> tuple[float, float]:
-    """(F1, threshold) of the best intersection-based F1 (DTC/GTC from ``settings``); detect ``score >= thr``."""
+    """(F1, threshold) of the best intersection-based F1 (DTC/GTC from ``settings``); detect ``score >= thr``.
+
+    The threshold is always finite: where detecting every frame scores best, sed_scores_eval answers -inf, which
+    here is the lowest score (every frame still reaches it); +inf (detecting nothing) becomes just above the
+    highest. A threshold goes into JSON files (metrics, model packages) that must stay valid JSON."""
     settings = settings or IAUCSettings()
     _check_ids(frame_scores=frame_scores, ground_truth=ground_truth)
     ib = _sed_scores_eval().intersection_based
@@ -187,4 +191,8 @@ def best_intersection_f1(frame_scores: Mapping[str, np.ndarray], ground_truth: M
         dtc_threshold=settings.dtc_threshold, gtc_threshold=settings.gtc_threshold,
         time_decimals=_DECIMALS, num_jobs=1,
     )
-    return float(f1[EVENT]), float(thr[EVENT])
+    threshold = float(thr[EVENT])
+    if not np.isfinite(threshold):
+        values = np.concatenate([np.asarray(s, dtype=np.float64).ravel() for s in frame_scores.values()])
+        threshold = float(values.min()) if threshold < 0 else float(np.nextafter(values.max(), np.inf))
+    return float(f1[EVENT]), threshold

@@ -116,3 +116,15 @@ def test_mismatched_or_bad_inputs_raise(synthetic):
         intersection_auc(noisy, {**gt, "utt06": [(0.0, 1.0, "clip")]}, durations)
     with pytest.raises(SqeError, match="dtc_threshold"):
         IAUCSettings(dtc_threshold=0.0)
+
+
+def test_best_threshold_is_finite_where_detecting_everything_scores_best():
+    import json
+
+    rng = np.random.default_rng(0)
+    scores = {f"u{i}": rng.random(100) for i in range(3)}  # every frame degraded: detect all of them
+    truth = {k: [(0.0, 2.0, "degraded")] for k in scores}
+    f1, thr = best_intersection_f1(scores, truth)
+    assert f1 == 1.0 and thr == min(s.min() for s in scores.values())  # sed_scores_eval says -inf
+    assert all((s >= thr).all() for s in scores.values())
+    json.dumps({"threshold": thr}, allow_nan=False)  # what package.json and metrics.json need
