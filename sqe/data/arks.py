@@ -18,6 +18,7 @@ import numpy as np
 
 from sqe.data.tables import DataError, read_table, sort_key
 from sqe.utils.atomic import atomic_path
+from sqe.utils.errors import naming_disk_full
 
 
 def write_arrays(directory: str | Path, name: str, arrays: Mapping[str, np.ndarray] | Iterable[tuple[str, np.ndarray]]
@@ -30,7 +31,7 @@ def write_arrays(directory: str | Path, name: str, arrays: Mapping[str, np.ndarr
     items = sorted(arrays.items() if isinstance(arrays, Mapping) else arrays, key=lambda kv: sort_key(kv[0]))
     ark, scp = (directory / f"{name}.ark").resolve(), directory / f"{name}.scp"
     scp.unlink(missing_ok=True)
-    with atomic_path(scp) as tmp_scp:
+    with atomic_path(scp) as tmp_scp, naming_disk_full(ark):
         with kaldiio.WriteHelper(f"ark,scp:{ark},{tmp_scp}") as writer:
             for key, value in items:
                 writer(key, np.ascontiguousarray(value))

@@ -1,5 +1,6 @@
 """Write files so that readers never see a half-written result: temporary file in the same directory,
-flush, fsync, then ``os.replace``. A killed job leaves either the old file or the new one.
+flush, fsync, then ``os.replace``. A killed job leaves either the old file or the new one; a full disk
+ends in a DiskFullError naming the file, with nothing half-written left behind.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
@@ -15,6 +16,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+from sqe.utils.errors import naming_disk_full
 
 
 def _umask() -> int:
@@ -33,8 +36,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the permissions open() would give
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        with naming_disk_full(path):
+            yield tmp_path
+            os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

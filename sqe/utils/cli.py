@@ -41,7 +41,7 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.config import ConfigError, dump_yaml, load_config, to_dict
-from sqe.utils.errors import SqeError
+from sqe.utils.errors import DISK_FULL, SqeError, disk_full_message
 from sqe.utils.log import get_logger, setup_logging
 from sqe.utils.provenance import environment_record, file_identity, fingerprint
 
@@ -262,6 +262,11 @@ class Stage:
             return 2
         except SqeError as err:
             log.error("%s", err)
+            return 1
+        except OSError as err:
+            if err.errno not in DISK_FULL:
+                raise
+            log.error("%s", disk_full_message(err))  # a write outside the atomic helpers (audio, logs)
             return 1
         except KeyboardInterrupt:
             log.error("interrupted")

@@ -162,3 +162,23 @@ def test_missing_outputs_are_rebuilt_not_skipped(tmp_path, src, caplog):
     outside.rmdir()
     assert main(args) == 0 and len(calls) == 3 and outside.is_dir()
     assert main(args) == 0 and len(calls) == 3
+
+
+def test_a_full_disk_exits_one_with_one_line_naming_the_file(tmp_path, src, caplog):
+    import errno
+
+    stage = Stage("toy3", "Writes audio.", ToyConf)
+
+    def run(ctx):
+        raise OSError(errno.ENOSPC, "No space left on device", str(ctx.out / "a.wav"))
+
+    out = tmp_path / "o"
+    assert stage.main(["--out", str(out)], run=run) == 1
+    assert f"no space left on device writing {out / 'a.wav'}" in caplog.text
+    assert "Traceback" not in caplog.text and not (out / ".done").exists()
+
+    def other(ctx):
+        raise OSError(errno.EACCES, "Permission denied", "x")
+
+    with pytest.raises(PermissionError):  # not a full disk: not hidden
+        stage.main(["--out", str(tmp_path / "p")], run=other)
