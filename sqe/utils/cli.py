@@ -232,6 +232,10 @@ class Stage:
                     log.info("%s: %d output(s) of the earlier run are missing (e.g. %s): running again",
                              self.verb, len(gone), gone[0])
                 previous = _read_text(out / STAMP_FILE)
+                if previous not in (None, stamp) and not done.exists() and not _made_outputs(out):
+                    log.info("%s: the earlier attempt in %s stopped before writing any output: running with "
+                             "this config", self.verb, out)
+                    previous = None  # nothing of it to protect
                 if self.protect_out and previous not in (None, stamp) and not args.overwrite:
                     raise SqeError(
                         f"{out} holds outputs made from a different config or inputs (see {out}/config.yaml); "
@@ -299,6 +303,11 @@ def output_files(out: Path) -> list[str]:
         files += [str((here / n).relative_to(out)) for n in sorted(names)
                   if not (here == out and n in (DONE_FILE, STAMP_FILE)) and not n.endswith(".tmp")]
     return files
+
+
+def _made_outputs(out: Path) -> list[str]:
+    """Outputs in ``out`` besides the provenance every attempt writes first (config.yaml, env.json)."""
+    return [f for f in output_files(out) if f not in ("config.yaml", "env.json")] if out.is_dir() else []
 
 
 def _missing_outputs(out: Path, record: dict[str, Any]) -> list[str]:

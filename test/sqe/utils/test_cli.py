@@ -182,3 +182,25 @@ def test_a_full_disk_exits_one_with_one_line_naming_the_file(tmp_path, src, capl
 
     with pytest.raises(PermissionError):  # not a full disk: not hidden
         stage.main(["--out", str(tmp_path / "p")], run=other)
+
+
+def test_a_failed_attempt_that_wrote_nothing_does_not_block_its_corrected_rerun(tmp_path, src, caplog):
+    stage = Stage("toy4", "Refuses negative factors before writing.", ToyConf, protect_out=True)
+    stage.add_argument("src")
+
+    def run(ctx):
+        if ctx.conf.factor < 0:
+            raise SqeError("negative factor")
+        (ctx.out / "result.txt").write_text("x" * ctx.conf.factor)
+
+    def main(*argv):
+        return stage.main([str(src), "--out", str(out), *argv], run=run, inputs=lambda a, c: [a.src])
+
+    out = tmp_path / "o"
+    assert main("--factor", "-1") == 1 and {p.name for p in out.iterdir()} >= {"config.yaml", "env.json"}
+    assert main("--factor", "3") == 0  # only the provenance of the failed attempt was there: rerun
+    assert (out / "result.txt").read_text() == "xxx" and "stopped before writing any output" in caplog.text
+    assert main("--factor", "4") == 1  # a finished run's outputs stay protected
+    assert "pass --overwrite" in caplog.text and (out / "result.txt").read_text() == "xxx"
+    (out / ".done").unlink()  # an interrupted run that wrote outputs is protected too
+    assert main("--factor", "4") == 1
