@@ -9,18 +9,37 @@ from __future__ import annotations
 import torch
 
 
-def draw_slices(frame_lengths: torch.Tensor, min_frames: int, max_frames: int, generator: torch.Generator
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One slice per utterance: size ~ U{min_frames, ..., max_frames} capped at L_b - 1, stop uniform in
-    [size, L_b); returns (starts, sizes, usable) where utterances shorter than min_frames + 1 are not usable."""
+PLACEMENTS = ("own", "batch_longest")
+SHORT = ("drop", "cap")
+
+
+def draw_slices(frame_lengths: torch.Tensor, min_frames: int, max_frames: int, generator: torch.Generator,
+                placement: str = "own", short: str = "drop") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One slice per utterance; returns (starts, sizes, usable).
+
+    Size ~ U{min_frames, ..., max_frames}, capped at L_b - 1. ``placement``: ``own`` draws each slice's stop
+    uniformly in [size, L_b) and starts the slice there minus its own size; ``batch_longest`` (the authors'
+    code) draws the stop in [M, L_b) for the batch's longest slice M and starts every slice at max(stop - M, 0),
+    so every slice starts before L_b - M: slices shorter than M lie nearer the utterance start and never reach
+    its end. ``short``: ``drop`` leaves utterances shorter than
+    min_frames + 1 unused (the paper's U{min, max} cannot be drawn there); ``cap`` (the code) keeps every
+    utterance of at least 2 frames with its slice capped at L_b - 1."""
+    if placement not in PLACEMENTS or short not in SHORT:
+        raise ValueError(f"placement must be one of {PLACEMENTS}, short one of {SHORT}")
     lengths = frame_lengths.cpu()
     u1 = torch.rand(lengths.shape[0], generator=generator)
     u2 = torch.rand(lengths.shape[0], generator=generator)
-    usable = lengths >= min_frames + 1
+    usable = lengths >= (min_frames + 1 if short == "drop" else 2)
     size = (min_frames + (u1 * (max_frames - min_frames + 1)).floor().long()).minimum((lengths - 1).clamp_min(1))
-    stop = size + (u2 * (lengths - size).clamp_min(1)).floor().long()
-    starts = torch.where(usable, stop - size, torch.zeros_like(stop))
     size = torch.where(usable, size, torch.ones_like(size))
+    if placement == "own":
+        stop = size + (u2 * (lengths - size).clamp_min(1)).floor().long()
+        starts = stop - size
+    else:
+        longest = size[usable].max() if bool(usable.any()) else torch.tensor(1)
+        stop = longest + (u2 * (lengths - longest).clamp_min(1)).floor().long()
+        starts = (stop - longest).clamp_min(0)
+    starts = torch.where(usable, starts, torch.zeros_like(starts))
     device = frame_lengths.device
     return starts.to(device), size.to(device), usable.to(device)
 

@@ -27,6 +27,11 @@ class LossConf:
     cons_min_frames: int = 10  # slice length U{min, ..., max} frames (0.2 s to < 2 s)
     cons_max_frames: int = 99
     cons_emb_reduction: Literal["mean", "sum"] = "mean"  # over embedding dims (sum: paper-literal eq. 2)
+    # where slices lie (sqe.losses.consistency.draw_slices): own = each slice placed by its own size;
+    # batch_longest = the authors' code, every slice starting at max(stop - longest slice of the batch, 0)
+    cons_placement: Literal["own", "batch_longest"] = "own"
+    # utterances shorter than cons_min_frames + 1: drop (no slice) or cap (the code: slice of at most L - 1 frames)
+    cons_short: Literal["drop", "cap"] = "drop"
     frame_reduction: Literal["utt_mean", "frame_mean"] = "utt_mean"
     weights: LossWeights = field(default_factory=LossWeights)
     scl: SupConConf = field(default_factory=SupConConf)

@@ -38,7 +38,8 @@ def compute_losses(model: LSSQAModel, batch: dict[str, torch.Tensor], conf: Loss
     }
     total = w.reg * parts["reg"] + w.mos_con * parts["mos_con"]
     if use_cons:
-        starts, sizes, usable = draw_slices(out.mask.sum(1), conf.cons_min_frames, conf.cons_max_frames, generator)
+        starts, sizes, usable = draw_slices(out.mask.sum(1), conf.cons_min_frames, conf.cons_max_frames, generator,
+                                            conf.cons_placement, conf.cons_short)
         if bool(usable.any()):
             xs, qs, ms = model.forward_slices(out.latents, starts, sizes)
             emb, score = slice_consistency(out.x.float(), out.q.float(), xs.float(), qs.float(), starts, ms, usable,

@@ -83,3 +83,41 @@ def test_slice_consistency_hand_computed():
     none, _ = slice_consistency(x, q, x_s, q_s, torch.tensor([0]), torch.ones(1, 2, dtype=torch.bool),
                                 torch.tensor([False]))
     assert none.item() == 0.0
+
+
+def test_draw_slices_the_authors_placement_and_short_utterances():
+    lengths = torch.tensor([200, 50, 30, 5, 1])
+    g = torch.Generator().manual_seed(3)
+    starts, sizes, usable = draw_slices(lengths, 10, 99, g, placement="batch_longest", short="cap")
+    g = torch.Generator().manual_seed(3)  # the same draws, by hand
+    u1, u2 = torch.rand(5, generator=g).tolist(), torch.rand(5, generator=g).tolist()
+    size = [min(10 + int(a * 90), n - 1) for a, n in zip(u1, lengths.tolist()[:4])]
+    longest = max(size)
+    stop = [longest + int(b * max(n - longest, 1)) for b, n in zip(u2, lengths.tolist()[:4])]
+    assert usable.tolist() == [True, True, True, True, False]  # 5 frames: a 4-frame slice (drop: none)
+    assert sizes[:4].tolist() == size and sizes[3] <= 4
+    assert starts[:4].tolist() == [max(s - longest, 0) for s in stop]
+    for s, n, length in zip(starts[:4], sizes[:4], lengths[:4]):
+        assert 0 <= s and s + n <= length
+    _, _, dropped = draw_slices(lengths, 10, 99, torch.Generator().manual_seed(3), short="drop")
+    assert dropped.tolist() == [True, True, True, False, False]
+
+
+def test_the_authors_placement_keeps_short_slices_near_the_utterance_start():
+    lengths = torch.tensor([300, 120, 120, 120])  # one long utterance makes the batch's longest slice long
+    mean_start = {}
+    for placement in ("own", "batch_longest"):
+        g = torch.Generator().manual_seed(0)
+        total = 0.0
+        for _ in range(500):
+            starts, sizes, _ = draw_slices(lengths, 10, 99, g, placement=placement)
+            if placement == "batch_longest":
+                assert (starts <= (lengths - sizes.max()).clamp_min(0)).all()
+            total += float(starts[1:].float().mean())
+        mean_start[placement] = total / 500
+    assert mean_start["batch_longest"] < 0.7 * mean_start["own"]  # about 19 against 33 frames
+
+
+def test_draw_slices_rejects_unknown_forms():
+    with pytest.raises(ValueError, match="placement"):
+        draw_slices(torch.tensor([50]), 10, 99, torch.Generator(), placement="middle")
