@@ -5,7 +5,8 @@ Contract (README "Stage entry points"):
     python -m sqe.bin.<verb> [--conf FILE.yaml] [--set KEY.PATH=VALUE ...] [--<top-level key> VALUE ...]
                              [--out DIR] [stage arguments] [--print_conf] [--dry_run] [--overwrite]
 
-- The config is a dataclass; defaults < ``--conf`` YAML < ``--<key>`` flags and ``--set`` overrides.
+- The config is a dataclass; defaults < ``--conf`` YAML(s, later files overlay earlier ones) < ``--<key>``
+  flags and ``--set`` overrides.
   Unknown or mistyped keys exit with status 2 before any work starts.
 - ``--print_conf`` prints the resolved config (usable as ``--conf`` again) and exits.
 - ``--dry_run`` checks config and inputs, writes nothing.
@@ -94,7 +95,9 @@ class Stage:
         )
         common = self.parser.add_argument_group("common stage options")
         if conf_cls is not None:
-            common.add_argument("--conf", type=Path, help="YAML config (see --print_conf for all keys)")
+            common.add_argument("--conf", type=Path, action="append",
+                                help="YAML config (see --print_conf for all keys); given again, each file "
+                                     "overlays the ones before it (e.g. a model's config, then a set of loss forms)")
             common.add_argument(
                 "--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                 help="override config keys, e.g. --set optim.lr=5e-5 model.d_z=32 (values in YAML syntax)",

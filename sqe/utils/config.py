@@ -1,6 +1,6 @@
 """Typed YAML configs: nested dataclasses, unknown or mistyped keys are errors naming the key and file.
 
-Precedence: dataclass defaults < YAML file < overrides (``--set a.b=value``, values parsed as YAML scalars).
+Precedence: dataclass defaults < YAML file(s) < overrides (``--set a.b=value``, values parsed as YAML scalars).
 
     >>> from dataclasses import dataclass, field
     >>> @dataclass
@@ -279,18 +279,19 @@ def _merge(cls: Any, base: dict[str, Any], update: Mapping[str, Any]) -> dict[st
 
 def load_config(
     cls: type[T],
-    path: str | Path | None = None,
+    path: str | Path | list[str | Path] | tuple[str | Path, ...] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
 ) -> T:
-    """Resolve defaults < YAML file < overrides into a validated ``cls`` instance."""
+    """Resolve defaults < YAML file(s) < overrides into a validated ``cls`` instance; of several files each
+    overlays the ones before it (sections merge key by key)."""
     data = _default_dict(cls)
-    if path is not None:
-        file_data, lines = read_yaml(path)
+    for one in [] if path is None else list(path) if isinstance(path, (list, tuple)) else [path]:
+        file_data, lines = read_yaml(one)
         data = _merge(cls, data, file_data)
         try:
             from_dict(cls, data)
         except ConfigError as err:
-            raise _locate(err, path, lines) from None
+            raise _locate(err, one, lines) from None
     for text in overrides:
         key, value = parse_override(text)
         try:

@@ -204,3 +204,13 @@ def test_a_failed_attempt_that_wrote_nothing_does_not_block_its_corrected_rerun(
     assert "pass --overwrite" in caplog.text and (out / "result.txt").read_text() == "xxx"
     (out / ".done").unlink()  # an interrupted run that wrote outputs is protected too
     assert main("--factor", "4") == 1
+
+
+def test_conf_given_twice_overlays_and_the_resolved_config_is_written(tmp_path, src):
+    main, calls = make_stage()
+    (tmp_path / "a.yaml").write_text("factor: 3\nverbose: true\n")
+    (tmp_path / "b.yaml").write_text("factor: 4\n")
+    out = tmp_path / "o"
+    assert main(["--conf", str(tmp_path / "a.yaml"), "--conf", str(tmp_path / "b.yaml"), str(src), "--out", str(out)]) == 0
+    assert calls[-1] == ToyConf(factor=4, verbose=True)
+    assert yaml.safe_load((out / "config.yaml").read_text()) == {"factor": 4, "verbose": True}

@@ -117,3 +117,17 @@ def test_invalid_yaml_names_file(tmp_path):
     p = write(tmp_path, "a: [1, 2\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
         load_config(Conf, p)
+
+
+def test_later_files_overlay_earlier_ones_section_by_section(tmp_path):
+    base = tmp_path / "model.yaml"
+    base.write_text("epochs: 5\noptim:\n  lr: 1e-3\nmodel:\n  name: wav2vec2\n  d_z: 32\n")
+    forms = tmp_path / "forms.yaml"
+    forms.write_text("model:\n  d_z: 128\n")
+    conf = load_config(Conf, [base, forms], ["epochs=7"])
+    assert (conf.epochs, conf.optim.lr, conf.model.name, conf.model.d_z) == (7, 1e-3, "wav2vec2", 128)
+    assert load_config(Conf, [forms, base]).model.d_z == 32  # order decides
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  dz: 1\n")
+    with pytest.raises(ConfigError, match=f"{bad}:2"):  # the file at fault is named
+        load_config(Conf, [base, bad])
