@@ -17,6 +17,9 @@ train_args=""               # extra options of every training, e.g. "--set optim
 loader_workers=8            # processes per training rank that read, resample and mix the batches (0: the rank itself)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
+forms=code                  # loss and model forms: code = the authors' released code (conf/<model>.yaml), which the
+                            # published numbers come from; paper = the paper text's (conf/paper/<model>.yaml; writes
+                            # exp/forms_paper/ and dump/forms_paper/teacher, tested on the default forms' sets)
 cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
 
 help_message=$(cat <<EOF
@@ -29,6 +32,7 @@ Usage: $0 [options]        (corpus paths: db.sh)
   --encoder NAME_OR_DIR      pretrained wav2vec2 (hub name or local dir)
   --train_args "..."         extra training options (e.g. "--set optim.epochs=50")
   --loader_workers N         batch-making processes per training rank (default: ${loader_workers}; 0: none)
+  --forms code|paper         loss/model forms: the authors' code (default, conf/) or the paper text (conf/paper/)
   --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
 Stages:
   1  NISQA corpus -> data/nisqa_{train_sim,val_sim,test_for,test_p501,test_sim,...}   (db.sh: NISQA)
@@ -51,6 +55,14 @@ EOF
 . utils/stage_lib.sh
 set -euo pipefail
 
+case "${forms}" in
+  code) conf_dir=conf; exp_dir=exp; teacher_dir=dump/teacher ;;
+  paper) conf_dir=conf/paper; exp_dir=exp/forms_paper; teacher_dir=dump/forms_paper/teacher ;;
+  *) log "ERROR: --forms must be code or paper, got '${forms}'"; exit 2 ;;
+esac
+# The evaluation sets are made once, with the default forms' Baseline as the constraint teacher, so both sets
+# of forms are tested on the same audio.
+eval_teacher_dir=dump/teacher
 extra=()
 if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
 enc=()
@@ -76,12 +88,13 @@ if stage_on 2 "BVCC -> data/bvcc_*"; then
     --data data --out data/local/bvcc "${extra[@]}"
 fi
 
-if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> exp/baseline"; then
+if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> ${exp_dir}/baseline"; then
   require 1 data/nisqa_train_sim/utt2mos data/nisqa_val_sim/utt2mos
   require 2 data/bvcc_train/utt2mos data/bvcc_val/utt2mos
-  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" exp/baseline/log/train.log \
-    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf conf/baseline.yaml --train_data "${train_data[@]}" \
-    --valid_data "${valid_data[@]}" --out exp/baseline "${enc[@]}" "${extra[@]}"
+  run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "${exp_dir}/baseline/log/train.log" \
+    sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/baseline.yaml" \
+    --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --out "${exp_dir}/baseline" \
+    "${enc[@]}" "${extra[@]}"
 fi
 
 if stage_on 4 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<set>"; then
@@ -94,12 +107,12 @@ if stage_on 4 "speech regions (rVAD of the ${vad_signal} signals) -> dump/vad/<s
   done
 fi
 
-if stage_on 5 "teacher frame scores (exp/baseline) -> dump/teacher/<set>"; then
-  require 3 exp/baseline/checkpoints/best.pt
+if stage_on 5 "teacher frame scores (${exp_dir}/baseline) -> ${teacher_dir}/<set>"; then
+  require 3 "${exp_dir}/baseline/checkpoints/best.pt"
   for set in ${sets}; do
-    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "dump/teacher/${set}/log/dump_frame_scores.log" \
-      sqe.bin.dump_frame_scores --model exp/baseline/checkpoints/best.pt --data "data/${set}" \
-      --out "dump/teacher/${set}" "${extra[@]}"
+    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "${teacher_dir}/${set}/log/dump_frame_scores.log" \
+      sqe.bin.dump_frame_scores --model "${exp_dir}/baseline/checkpoints/best.pt" --data "data/${set}" \
+      --out "${teacher_dir}/${set}" "${extra[@]}"
   done
   wait_stages
 fi
@@ -107,73 +120,80 @@ fi
 if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
   for set in nisqa_val_sim nisqa_test_sim; do
     require 4 "dump/vad/${set}/vad_segments"
-    require 5 "dump/teacher/${set}/qdeg.scp"
+    if [ "${forms}" = code ]; then
+      require 5 "${eval_teacher_dir}/${set}/qdeg.scp"
+    else
+      require "stage 5 of the default forms (./run.sh --stage 3 --stop_stage 6)" "${eval_teacher_dir}/${set}/qdeg.scp"
+    fi
     run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
-      --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --conf conf/mixup_set.yaml --data "data/${set}" --scores "${eval_teacher_dir}/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" "${extra[@]}"
   done
   wait_stages
 fi
 
-if stage_on 7 "train the mix-up models (${models}) -> exp/<model>"; then
+if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
   require 4 dump/vad/nisqa_train_sim/vad_segments
-  require 5 dump/teacher/nisqa_train_sim/qdeg.scp
+  require 5 "${teacher_dir}/nisqa_train_sim/qdeg.scp"
   require 6 data/nisqa_val_sim_mixup/frame_cls.scp
   for model in ${models}; do
-    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "exp/${model}/log/train.log" \
-      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "conf/${model}.yaml" \
-      --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --train_scores dump/teacher/nisqa_train_sim \
-      --train_vad dump/vad/nisqa_train_sim --valid_mixup data/nisqa_val_sim_mixup --out "exp/${model}" \
+    run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "${exp_dir}/${model}/log/train.log" \
+      sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/${model}.yaml" \
+      --train_data "${train_data[@]}" --valid_data "${valid_data[@]}" --train_scores "${teacher_dir}/nisqa_train_sim" \
+      --train_vad dump/vad/nisqa_train_sim --valid_mixup data/nisqa_val_sim_mixup --out "${exp_dir}/${model}" \
       "${enc[@]}" "${extra[@]}"
   done
   wait_stages
 fi
 
-if stage_on 8 "inference and enrollment of ${all_models} -> exp/<model>/{infer,enroll}"; then
+if stage_on 8 "inference and enrollment of ${all_models} -> ${exp_dir}/<model>/{infer,enroll}"; then
   for model in ${all_models}; do
     made_by=7; if [ "${model}" = baseline ]; then made_by=3; fi
-    require "${made_by}" "exp/${model}/checkpoints/best.pt"
-    ckpt="exp/${model}/checkpoints/best.pt"
-    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
+    require "${made_by}" "${exp_dir}/${model}/checkpoints/best.pt"
+    ckpt="${exp_dir}/${model}/checkpoints/best.pt"
+    run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" \
+      "${exp_dir}/${model}/enroll/nisqa_val_sim_ref/log/enroll.log" \
       sqe.bin.enroll --model "${ckpt}" --data data/nisqa_val_sim --source ref.scp \
-      --out "exp/${model}/enroll/nisqa_val_sim_ref" "${extra[@]}"
+      --out "${exp_dir}/${model}/enroll/nisqa_val_sim_ref" "${extra[@]}"
     for set in nisqa_val_sim_mixup nisqa_test_sim_mixup; do
-      run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "exp/${model}/infer/${set}/log/infer.log" \
-        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "exp/${model}/infer/${set}" "${extra[@]}"
+      run_stage_bg "${cuda_cmd} --gpu $((ngpu > 0 ? 1 : 0))" "${exp_dir}/${model}/infer/${set}/log/infer.log" \
+        sqe.bin.infer --model "${ckpt}" --data "data/${set}" --out "${exp_dir}/${model}/infer/${set}" "${extra[@]}"
     done
   done
   wait_stages
 fi
 
-if stage_on 9 "scoring of ${all_models} on nisqa_test_sim_mixup -> exp/<model>/results"; then
+if stage_on 9 "scoring of ${all_models} on nisqa_test_sim_mixup -> ${exp_dir}/<model>/results"; then
   for model in ${all_models}; do
-    require 8 "exp/${model}/infer/nisqa_test_sim_mixup/q.scp"
-    mapfile -t detector < <(cross_detector "${model}" "${models}" exp nisqa_test_sim_mixup nisqa_val_sim_ref)  # Table 6
+    require 8 "${exp_dir}/${model}/infer/nisqa_test_sim_mixup/q.scp"
+    # Table 6: CON2 also scored with CON1's detections
+    mapfile -t detector < <(cross_detector "${model}" "${models}" "${exp_dir}" nisqa_test_sim_mixup nisqa_val_sim_ref)
     if [ ${#detector[@]} -gt 0 ]; then wait_stages; fi  # it reads the detecting model's results
-    run_stage_bg "${train_cmd}" "exp/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
-      --test_infer "exp/${model}/infer/nisqa_test_sim_mixup" --test_data data/nisqa_test_sim_mixup \
-      --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
-      --enroll "exp/${model}/enroll/nisqa_val_sim_ref" "${detector[@]}" \
-      --out "exp/${model}/results/nisqa_test_sim_mixup" "${extra[@]}"
+    run_stage_bg "${train_cmd}" "${exp_dir}/${model}/results/nisqa_test_sim_mixup/log/score.log" sqe.bin.score \
+      --test_infer "${exp_dir}/${model}/infer/nisqa_test_sim_mixup" --test_data data/nisqa_test_sim_mixup \
+      --valid_infer "${exp_dir}/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
+      --enroll "${exp_dir}/${model}/enroll/nisqa_val_sim_ref" "${detector[@]}" \
+      --out "${exp_dir}/${model}/results/nisqa_test_sim_mixup" "${extra[@]}"
   done
   wait_stages
 fi
 
-if stage_on 10 "report -> exp/RESULTS.md"; then
-  require 9 exp/baseline/results/nisqa_test_sim_mixup/metrics.json
-  run_stage "${train_cmd}" exp/report/log/show_results.log sqe.bin.show_results --exp exp \
-    --sets nisqa_test_sim_mixup --data data --results exp/RESULTS.md --out exp/report "${extra[@]}"
+if stage_on 10 "report -> ${exp_dir}/RESULTS.md"; then
+  require 9 "${exp_dir}/baseline/results/nisqa_test_sim_mixup/metrics.json"
+  run_stage "${train_cmd}" "${exp_dir}/report/log/show_results.log" sqe.bin.show_results --exp "${exp_dir}" \
+    --sets nisqa_test_sim_mixup --data data --results "${exp_dir}/RESULTS.md" --out "${exp_dir}/report" "${extra[@]}"
 fi
 
 mapfile -t packed_models < <(contrastive_models "${models}")  # they type degradations by their embeddings
 
-if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> exp/<model>/package"; then
+if stage_on 11 "model packages of ${packed_models[*]:-no contrastive model} -> ${exp_dir}/<model>/package"; then
   for model in "${packed_models[@]}"; do
-    require 9 "exp/${model}/results/nisqa_test_sim_mixup/metrics.json"
-    run_stage "${train_cmd}" "exp/${model}/package/log/pack_model.log" sqe.bin.pack_model --exp "exp/${model}" \
-      --valid_infer "exp/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
-      --enroll "exp/${model}/enroll/nisqa_val_sim_ref" --results nisqa_test_sim_mixup --zip true \
-      --out "exp/${model}/package/${model}.sqe" "${extra[@]}"
+    require 9 "${exp_dir}/${model}/results/nisqa_test_sim_mixup/metrics.json"
+    run_stage "${train_cmd}" "${exp_dir}/${model}/package/log/pack_model.log" sqe.bin.pack_model \
+      --exp "${exp_dir}/${model}" \
+      --valid_infer "${exp_dir}/${model}/infer/nisqa_val_sim_mixup" --valid_data data/nisqa_val_sim_mixup \
+      --enroll "${exp_dir}/${model}/enroll/nisqa_val_sim_ref" --results nisqa_test_sim_mixup --zip true \
+      --out "${exp_dir}/${model}/package/${model}.sqe" "${extra[@]}"
   done
 fi
 
