@@ -130,7 +130,7 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> di
     kind, key, _ = SWEEPS[name]
     label = label_of(value)
     slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
-    if kind in ("train", "data") and same(value, run_value(name, recipe, model)):
+    if kind in ("train", "data") and made_with(name, value, recipe, model):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
     if kind == "score":
         exp = recipe / "exp" / model
@@ -196,6 +196,21 @@ RULES = {
 
 def run_value(name: str, recipe: Path, model: str):
     return recipe_value(name, recipe, model, made=True)
+
+
+def made_with(name: str, value, recipe: Path, model: str) -> bool:
+    """Whether the recipe's own model is this trial: made with ``value`` and, for a training sweep, with the
+    recipe's current config in every other key too (its resolved config.yaml against conf/<model>.yaml)."""
+    if not same(value, run_value(name, recipe, model)):
+        return False
+    if SWEEPS[name][0] != "train":
+        return True
+    from sqe.train.conf import TrainConf
+    from sqe.utils.config import load_config
+
+    made = load_config(TrainConf, recipe / "exp" / model / "config.yaml")
+    wanted = load_config(TrainConf, recipe / "conf" / f"{model}.yaml", [f"{SWEEPS[name][1]}={label_of(value)}"])
+    return made == wanted
 
 
 def same(a, b) -> bool:

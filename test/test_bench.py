@@ -109,6 +109,13 @@ def test_valid_sweep_reuses_the_recipe_run_only_for_the_value_it_was_made_with(t
     made = sweep.run_value("noise_floor", tmp_path, "con1")
     assert sweep.same(made, {"speech.noise_floor_db": [40, 65]})  # the resolved config writes floats
     assert not sweep.same(made, {"speech.noise_floor_db": None}) and not sweep.same(1.0, 2.0)
+    # a training sweep reuses the recipe's model only when every other key matches the recipe's conf too
+    (tmp_path / "conf" / "con2.yaml").write_text("loss:\n  weights: {scl: 2.0}\noptim: {epochs: 8}\n")
+    (tmp_path / "exp" / "con2" / "config.yaml").write_text("loss:\n  weights: {scl: 1.0}\noptim: {epochs: 8}\n")
+    assert sweep.same(sweep.run_value("epochs", tmp_path, "con2"), 8)
+    assert not sweep.made_with("epochs", 8, tmp_path, "con2")  # trained with another loss weight
+    (tmp_path / "exp" / "con2" / "config.yaml").write_text("loss:\n  weights: {scl: 2.0}\noptim: {epochs: 8}\n")
+    assert sweep.made_with("epochs", 8, tmp_path, "con2") and not sweep.made_with("epochs", 10, tmp_path, "con2")
 
 
 def test_valid_sweep_rules_and_recipe_values():
