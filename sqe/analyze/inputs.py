@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sqe.audio.io import AudioError, TARGET_SR, check_audio, entry_kind, read_entry
+from sqe.audio.io import AudioError, TARGET_SR, check_audio, entry_file, entry_kind, read_entry
 from sqe.audio.resample import resample
 from sqe.utils.errors import SqeError
+from sqe.utils.provenance import stat_identity
 
 BLOCK = 1 << 18  # frames read at a time from a long file
 INITIAL_SAMPLES = TARGET_SR * 3600 * 2  # the largest output buffer allocated before reading (2 h at 16 kHz)
@@ -120,6 +121,19 @@ def collect_inputs(paths: list[Path], data: Path | None = None, list_file: Path 
             if not items[-1][0]:
                 raise SqeError(f"{list_file}:{lineno}: no path")
     return [Input(n, e, s, t) for n, (e, s, t) in zip(_unique(names), items)]
+
+
+def source_identity(item: Input) -> dict:
+    """What identifies an input's audio without reading it: the size and mtime of its file (or archive); a pipe
+    by its command, since its output is only known by running it. Missing files get their reason, not an error:
+    they are reported per file when read."""
+    path = entry_file(item.entry)
+    return {"pipe": item.entry.strip()} if path is None else stat_identity(path)
+
+
+def inputs_identity(items: list[Input]) -> list[list]:
+    """The stamp of a run over ``items``: name, entry, segment and source identity of each, in order."""
+    return [[i.name, i.entry, i.start, i.end, source_identity(i)] for i in items]
 
 
 def _pick(block: np.ndarray, channel: str, where: str) -> np.ndarray:

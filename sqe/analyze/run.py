@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqe.analyze.analyzer import Analyzer
-from sqe.analyze.inputs import Input, read_signal
+from sqe.analyze.inputs import Input, read_signal, source_identity
 from sqe.analyze.writers import (SUMMARY_COLUMNS, failed_row, region_line, region_lines, summary_row,
                                  write_file_outputs, write_summary)
 from sqe.audio.io import AudioError, TARGET_SR
@@ -23,8 +23,8 @@ def _resumed(out: Path, item: Input) -> tuple[dict[str, Any], list[str]] | None:
     if not path.is_file():
         return None
     done = json.loads(path.read_text())
-    if done.get("source") != item.entry:
-        return None
+    if done.get("source") != item.entry or done.get("source_identity") != source_identity(item):
+        return None  # another file, or the same path re-recorded since
     row = {k: done.get(k) for k in SUMMARY_COLUMNS}
     row["regions"] = len(done["regions"])
     lines = [region_line(item.name, r) for r in done["regions"]]
@@ -56,7 +56,7 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
         if signal.resampled:
             log.info("%s: resampled %d Hz -> %d Hz", item.name, signal.sample_rate, TARGET_SR)
         result.info.update(sample_rate=signal.sample_rate, channels=signal.channels, resampled=signal.resampled)
-        write_file_outputs(out, result, item.entry, package)
+        write_file_outputs(out, result, item.entry, package, source_identity(item))
         if png and (png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit):
             plot_file(out / "plots" / f"{item.name}.png", signal.wav, result, analyzer.conf.detector)
         rows.append(summary_row(result, item.entry))

@@ -61,9 +61,11 @@ def file_json(result: FileAnalysis, source: str, package: str) -> dict[str, Any]
     }
 
 
-def write_file_outputs(out: Path, result: FileAnalysis, source: str, package: str) -> None:
-    write_text_atomic(out / "files" / f"{result.name}.json",
-                      json.dumps(file_json(result, source, package), allow_nan=False) + "\n")
+def write_file_outputs(out: Path, result: FileAnalysis, source: str, package: str,
+                       identity: dict[str, Any] | None = None) -> None:
+    """``identity``: the source's size and mtime when analysed (a resumed run redoes the file if they changed)."""
+    record = {**file_json(result, source, package), "source_identity": identity}
+    write_text_atomic(out / "files" / f"{result.name}.json", json.dumps(record, allow_nan=False) + "\n")
     labels = "".join(f"{r.onset:.2f}\t{r.offset:.2f}\t{r.type} ({r.similarity:.2f})\n" for r in result.regions)
     write_text_atomic(out / "labels" / f"{result.name}.txt", labels)
     stamps = np.arange(result.score.size + 1) * FRAME_S

@@ -52,6 +52,15 @@ def entry_kind(entry: str) -> str:
     return "path"
 
 
+def entry_file(entry: str) -> Path | None:
+    """The file a ``wav.scp`` value reads (the path, or the archive of an ark entry); None for a pipe."""
+    entry = entry.strip()
+    kind = entry_kind(entry)
+    if kind == "pipe":
+        return None
+    return Path(_ARK.fullmatch(entry)["path"]) if kind == "ark" else Path(entry)
+
+
 def _describe(key: str | None, entry: str) -> str:
     return f"key '{key}' ({entry})" if key is not None else entry
 

@@ -69,19 +69,17 @@ def _run(ctx: StageContext) -> int:
     return 1 if failed else 0
 
 
-def identified_inputs(args) -> list[Path]:
-    """What the stage's fingerprint covers: the package, the file arguments, a folder argument with every audio
-    file under it (so a file added to a subfolder makes the stage run again), the data dir and the list."""
-    from sqe.analyze.inputs import audio_files
+def _identity(ctx: StageContext) -> list:
+    from sqe.analyze.inputs import inputs_identity
 
-    paths: list[Path] = [args.model]
-    for p in args.inputs:
-        paths += [p, *audio_files(p)] if p.is_dir() else [p]
-    return paths + [p for p in (args.data, args.list_file) if p]
+    return inputs_identity(ctx.prepared)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return STAGE.main(argv, run=_run, check=_check, inputs=lambda a, c: identified_inputs(a))
+    # the package, data dir and list must exist; audio files are identified one by one (size and mtime, every
+    # file under a folder argument, every wav.scp or list entry), a missing or unreadable one reported per file
+    return STAGE.main(argv, run=_run, check=_check, identity=_identity,
+                      inputs=lambda a, c: [p for p in (a.model, a.data, a.list_file) if p])
 
 
 if __name__ == "__main__":

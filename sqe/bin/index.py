@@ -55,6 +55,21 @@ def _check(ctx: StageContext) -> None:
         raise SqeError("--part needs --nparts")
 
 
+def _identity(ctx: StageContext) -> list:
+    """What the index is made from beyond the package: every file of the merged indexes or parts, or each audio
+    input by size and mtime (every file under a folder argument, every wav.scp or list entry)."""
+    from sqe.analyze.inputs import collect_inputs, inputs_identity
+    from sqe.utils.provenance import tree_identity
+
+    a = ctx.args
+    if a.merge:
+        return [tree_identity(d) for d in a.merge]
+    own = inputs_identity(collect_inputs(a.inputs, a.data, a.list_file))
+    if a.part is None and a.nparts is not None:  # merging this call's parts: their contents too
+        return [own, *(tree_identity(a.out / "parts" / f"part{k}") for k in range(1, a.nparts + 1))]
+    return own
+
+
 def _run(ctx: StageContext) -> int:
     from sqe.search.build import build_from_stores, embed_part, merge_parts
 
@@ -78,9 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.out / "parts" / f"part{args.part}" if args.part is not None else args.out
 
     def inputs(args, conf):
-        return [p for p in (args.model, *args.inputs, args.data, args.list_file, *(args.merge or [])) if p]
+        return [p for p in (args.model, args.data, args.list_file, *(args.merge or [])) if p]
 
-    return STAGE.main(argv, run=_run, check=_check, inputs=inputs, out_dir=out_dir)
+    return STAGE.main(argv, run=_run, check=_check, inputs=inputs, out_dir=out_dir, identity=_identity)
 
 
 if __name__ == "__main__":

@@ -184,12 +184,15 @@ class Stage:
         check: Callable[[StageContext], None] | None = None,
         outputs: Callable[[argparse.Namespace, Any], Iterable[str | Path]] = lambda a, c: (),
         out_dir: Callable[[argparse.Namespace], Path] | None = None,
+        identity: Callable[[StageContext], Any] | None = None,
     ) -> int:
         """Parse ``argv`` and run the stage; returns the process exit status.
 
         ``inputs`` must exist and identify what the stage reads; ``check`` validates the request before any
         work (also in --dry_run); ``outputs`` lists outputs outside --out that must exist for "up to date";
-        ``out_dir`` moves the provenance and ``.done`` of this call elsewhere (e.g. one dir per JOB of an array)."""
+        ``out_dir`` moves the provenance and ``.done`` of this call elsewhere (e.g. one dir per JOB of an array);
+        ``identity`` (after ``check``) adds what else the stamp must cover, e.g. each audio file of an analysis by
+        size and mtime, where a missing or unreadable one is reported per file and must not stop the stage."""
         args = self.parser.parse_args(self._normalize_argv(list(sys.argv[1:] if argv is None else argv)))
         setup_logging(args.log_level)
         log = self.log
@@ -222,7 +225,8 @@ class Stage:
                     "verb": self.verb,
                     "conf": to_dict(conf),
                     "args": self._stage_args(args),
-                    "inputs": [file_identity(p) for p in input_paths],
+                    "inputs": [_identity(p) for p in input_paths],
+                    **({"identity": identity(ctx)} if identity is not None else {}),
                 })
                 done = out / DONE_FILE
                 extra = [Path(p) for p in outputs(args, conf)]
@@ -278,6 +282,13 @@ class Stage:
         except KeyboardInterrupt:
             log.error("interrupted")
             return 130
+
+
+def _identity(path: Path) -> dict[str, Any]:
+    try:
+        return file_identity(path)
+    except OSError as err:
+        raise SqeError(f"cannot read input {err.filename or path}: {err.strerror or err}") from None
 
 
 def _read_text(path: Path) -> str | None:

@@ -85,6 +85,24 @@ def file_identity(path: str | Path) -> dict[str, Any]:
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def stat_identity(path: str | Path) -> dict[str, Any]:
+    """Size and mtime of a file without reading it (audio: a re-recorded file changes both); a file that is
+    missing or cannot be stat'ed is identified by the reason, so it is reported where it is read, not here."""
+    try:
+        st = Path(path).stat()
+    except OSError as err:
+        return {"path": str(path), "error": err.strerror or type(err).__name__}
+    return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def tree_identity(folder: str | Path) -> dict[str, Any]:
+    """Every file under ``folder`` (subfolders included, hidden ones and ``log/`` left out) by size and mtime."""
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not any(
+        part.startswith(".") or part == "log" for part in p.relative_to(folder).parts))
+    return {"dir": str(folder), "files": {str(p.relative_to(folder)): stat_identity(p) for p in files}}
+
+
 def fingerprint(payload: Any) -> str:
     """A stable hash of a JSON-able structure."""
     blob = json.dumps(payload, sort_keys=True, default=str).encode()

@@ -95,3 +95,75 @@ def test_a_file_added_to_a_subfolder_is_analysed_on_the_next_run(tiny_package, t
     assert again.returncode == 0 and "up to date" not in again.stderr
     files = json.loads((tmp_path / "out" / "summary.json").read_text())["files"]
     assert sorted(r["file"] for r in files) == ["day1__a", "day2__b"]
+
+
+def test_a_missing_file_argument_is_reported_and_the_others_go_on(tiny_package, tmp_path, analyze):
+    """Issue 24, defect 1: a FILE that does not exist is one failed row of the summary, not the end of the run."""
+    write_audio(tmp_path / "a.wav", speech_like(2.0, np.random.default_rng(33)))
+    out = tmp_path / "out"
+    res = analyze("--model", tiny_package, tmp_path / "a.wav", tmp_path / "gone.wav", "--png", "false", "--out", out)
+    assert res.returncode == 1 and "1 inputs analysed, 1 failed" in res.stderr
+    rows = {r["file"]: r for r in json.loads((out / "summary.json").read_text())["files"]}
+    assert rows["a"]["status"] == "ok"
+    assert rows["gone"]["status"] == "failed" and rows["gone"]["reason"].endswith("gone.wav: file not found")
+
+
+def test_an_unreadable_file_in_a_folder_is_reported(tiny_package, tmp_path, analyze, monkeypatch):
+    """Issue 24, defect 1: a permission-denied file (simulated: the tests run as root) fails alone."""
+    import pathlib
+
+    import soundfile
+
+    rng = np.random.default_rng(34)
+    write_audio(tmp_path / "in" / "a.wav", speech_like(2.0, rng))
+    write_audio(tmp_path / "in" / "locked.wav", speech_like(2.0, rng))
+    locked = str(tmp_path / "in" / "locked.wav")
+
+    def deny(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    real_read_bytes, real_sound_file = pathlib.Path.read_bytes, soundfile.SoundFile
+    monkeypatch.setattr(pathlib.Path, "read_bytes",
+                        lambda self: deny(str(self)) if str(self) == locked else real_read_bytes(self))
+    monkeypatch.setattr(soundfile, "SoundFile",
+                        lambda file, *a, **k: deny(file) if str(file) == locked else real_sound_file(file, *a, **k))
+    out = tmp_path / "out"
+    res = analyze("--model", tiny_package, tmp_path / "in", "--png", "false", "--out", out)
+    assert res.returncode == 1 and "1 inputs analysed, 1 failed" in res.stderr
+    rows = {r["file"]: r for r in json.loads((out / "summary.json").read_text())["files"]}
+    assert rows["a"]["status"] == "ok" and "Permission denied" in rows["locked"]["reason"]
+
+
+def test_re_recorded_audio_behind_the_same_list_is_analysed_again(tiny_package, tmp_path, analyze):
+    """Issue 24, defect 3: --list and --data runs are identified by their audio files, not only the list."""
+    rng = np.random.default_rng(35)
+    write_audio(tmp_path / "a.wav", speech_like(2.0, rng))
+    (tmp_path / "list").write_text(f"take {tmp_path / 'a.wav'}\n")
+    args = ["--model", tiny_package, "--list", tmp_path / "list", "--png", "false", "--out", tmp_path / "out"]
+    assert analyze(*args).returncode == 0
+    assert "up to date" in analyze(*args).stderr
+    x, _ = spliced(3.0, "lpf", 1.0, 2.0, rng)
+    write_audio(tmp_path / "a.wav", x)
+    again = analyze(*args)
+    assert again.returncode == 0 and "up to date" not in again.stderr
+    assert json.loads((tmp_path / "out" / "files" / "take.json").read_text())["duration_s"] == 3.0
+
+
+def test_a_resumed_run_redoes_a_file_changed_since(tiny_package, tmp_path):
+    """Issue 24, defect 3: resuming keeps a finished file only while its source has the same size and mtime."""
+    from sqe.analyze.analyzer import AnalyzeConf, Analyzer
+    from sqe.analyze.inputs import collect_inputs
+    from sqe.analyze.run import analyze_inputs
+
+    rng = np.random.default_rng(36)
+    write_audio(tmp_path / "a.wav", speech_like(2.0, rng))
+    write_audio(tmp_path / "b.wav", speech_like(2.0, rng))
+    analyzer = Analyzer.from_package(tiny_package, AnalyzeConf())
+    items = collect_inputs([tmp_path / "a.wav", tmp_path / "b.wav"])
+    out = tmp_path / "out"
+    analyze_inputs(analyzer, items, out, png=False)
+    kept = (out / "files" / "a.json").stat().st_mtime_ns
+    write_audio(tmp_path / "b.wav", speech_like(2.5, rng))
+    rows = analyze_inputs(analyzer, items, out, png=False, resume=True)
+    assert (out / "files" / "a.json").stat().st_mtime_ns == kept
+    assert [r["duration_s"] for r in rows] == [2.0, 2.5]

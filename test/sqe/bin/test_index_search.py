@@ -90,3 +90,27 @@ def test_job_parts_merge_into_the_same_index(tiny_package, database, tmp_path, r
 
     bad = run("index", "--merge", whole, "--model", tiny_package, "--out", tmp_path / "x")
     assert bad.returncode == 1 and "--merge takes only index or part directories" in bad.stderr
+
+
+def test_an_index_is_rebuilt_when_a_subfolder_or_a_merged_part_changes(tiny_package, tmp_path, run):
+    """Issue 24, defect 3: a folder is identified by every audio file under it, a merge by its parts' files."""
+    rng = np.random.default_rng(51)
+    x, _ = spliced(4.0, "lpf", 1.0, 2.5, rng)
+    write_audio(tmp_path / "db" / "day1" / "a_lpf.wav", x)
+    idx = tmp_path / "idx"
+    assert run("index", "--model", tiny_package, tmp_path / "db", "--out", idx).returncode == 0
+    assert json.loads((idx / "index.json").read_text())["regions"] == 1
+    y, _ = spliced(4.0, "lpf", 0.5, 3.0, rng)
+    write_audio(tmp_path / "db" / "day2" / "b_lpf.wav", y)
+    again = run("index", "--model", tiny_package, tmp_path / "db", "--out", idx)
+    assert again.returncode == 0 and "up to date" not in again.stderr
+    assert json.loads((idx / "index.json").read_text())["regions"] == 2
+
+    merged = tmp_path / "merged"
+    assert run("index", "--merge", idx, "--out", merged).returncode == 0
+    assert "up to date" in run("index", "--merge", idx, "--out", merged).stderr
+    write_audio(tmp_path / "db" / "day2" / "b_lpf.wav", y[: 16000 * 3])  # re-recorded, shorter
+    assert run("index", "--model", tiny_package, tmp_path / "db", "--out", idx).returncode == 0
+    remerged = run("index", "--merge", idx, "--out", merged)
+    assert remerged.returncode == 0 and "up to date" not in remerged.stderr
+    assert (merged / "regions.tsv").read_text() == (idx / "regions.tsv").read_text()
