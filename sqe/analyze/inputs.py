@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sqe.audio.io import AudioError, TARGET_SR, check_audio, entry_file, entry_kind, read_entry
+from sqe.audio.io import (AudioError, TARGET_SR, check_audio, check_complete, entry_file, entry_kind,
+                          read_entry)
 from sqe.audio.resample import resample
 from sqe.utils.errors import SqeError
 from sqe.utils.provenance import stat_identity
@@ -181,6 +182,7 @@ def _stream_file(path: str, channel: str) -> Signal:
                 break
     if consumed == 0:
         raise AudioError(f"{path}: empty audio (0 samples)")
+    check_complete(path, consumed, sr)
     wav = wav[:filled]
     want = int(consumed * TARGET_SR / sr + 0.5)
     wav = wav[:want] if wav.size >= want else np.pad(wav, (0, want - wav.size))

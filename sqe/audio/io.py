@@ -22,11 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from sqe.audio.header import declared_wav_frames
 from sqe.audio.resample import resample
 from sqe.utils.atomic import atomic_path
 from sqe.utils.errors import SqeError
 
 TARGET_SR = 16000
+# the least audio any model of sqe can analyse: one 25-ms window of the SSL front end (wav2vec2's convolutional
+# encoder sees 400 samples at 16 kHz per 20-ms frame), which gives the first 50 Hz frame
+MIN_AUDIO_S = 0.025
 _ARK = re.compile(r"(?P<path>.+):(?P<offset>\d+)")
 
 
@@ -94,6 +98,7 @@ def read_entry(entry: str, key: str | None = None) -> tuple[np.ndarray, int]:
             if not Path(entry).is_file():
                 raise FileNotFoundError(entry)
             x, sr = sf.read(entry, dtype="float32", always_2d=True)
+            check_complete(entry, x.shape[0], int(sr), key)
     except AudioError:
         raise
     except FileNotFoundError:
@@ -101,6 +106,14 @@ def read_entry(entry: str, key: str | None = None) -> tuple[np.ndarray, int]:
     except Exception as err:  # soundfile/kaldiio raise many types for unreadable data
         raise AudioError(f"{_describe(key, entry)}: cannot read audio: {err}") from None
     return x, int(sr)
+
+
+def check_complete(path: str, frames: int, sample_rate: int, key: str | None = None) -> None:
+    """AudioError when a WAV file holds fewer frames than its header declares (a cut-off download or copy)."""
+    declared = declared_wav_frames(path)
+    if declared is not None and frames < declared:
+        raise AudioError(f"{_describe(key, path)}: truncated: the header declares {declared} samples "
+                         f"({declared / sample_rate:.3f} s), the file holds {frames} ({frames / sample_rate:.3f} s)")
 
 
 def _to_float(x: np.ndarray) -> np.ndarray:
@@ -138,8 +151,10 @@ def load_audio(
     downmix: bool = False,
     start: float | None = None,
     end: float | None = None,
+    min_seconds: float = MIN_AUDIO_S,
 ) -> np.ndarray:
-    """Any ``wav.scp`` entry as float32 mono at ``sample_rate``; ``start``/``end`` (s) cut a segment."""
+    """Any ``wav.scp`` entry as float32 mono at ``sample_rate``; ``start``/``end`` (s) cut a segment. Audio (or a
+    segment) shorter than ``min_seconds`` is refused: a model would give it no frame or a padded one."""
     x, sr = read_entry(entry, key)
     x = check_audio(x, key, entry, downmix=downmix)
     if start is not None or end is not None:
@@ -151,6 +166,9 @@ def load_audio(
                 f"({x.shape[0] / sr:.3f} s)"
             )
         x = x[first:last]
+    if x.shape[0] < min_seconds * sr:
+        raise AudioError(f"{_describe(key, entry)}: too short: {x.shape[0]} samples ({x.shape[0] / sr:.4f} s); a "
+                         f"model needs at least {min_seconds * 1000:g} ms (one frame)")
     return resample(x, sr, sample_rate)
 
 

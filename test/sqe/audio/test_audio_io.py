@@ -111,3 +111,43 @@ def test_write_wav_refuses_clipping_and_nan_and_is_atomic(tmp_path):
     write_wav(p, sine(amp=1.5), 16000, subtype="FLOAT")
     assert np.max(load_audio(str(p))) == pytest.approx(1.5, rel=1e-4)
     assert sorted(q.name for q in tmp_path.iterdir()) == ["o.wav"]
+
+
+def truncate(path, keep_bytes):
+    data = path.read_bytes()[:keep_bytes]
+    path.write_bytes(data)
+    return path
+
+
+def test_a_wav_cut_off_in_its_data_is_refused_with_both_lengths(tmp_path):
+    """Issue 24, defect 2: libsndfile reads a 2-s WAV cut after 100 bytes as 28 samples without a word."""
+    path = truncate(write_audio(tmp_path / "cut.wav", sine(300, 2.0)), 100)
+    assert sf.info(str(path)).frames == 28  # what libsndfile makes of it
+    with pytest.raises(AudioError, match=r"cut\.wav: truncated: the header declares 32000 samples \(2\.000 s\), "
+                                         r"the file holds 28 \(0\.002 s\)"):
+        read_entry(str(path), "k")
+    from sqe.audio.header import declared_wav_frames
+
+    assert declared_wav_frames(write_audio(tmp_path / "whole.wav", sine(300, 0.5))) == 8000
+    assert declared_wav_frames(write_audio(tmp_path / "x.flac", sine(300, 0.5))) is None
+
+
+def test_a_streamed_wav_header_is_not_taken_for_truncation(tmp_path):
+    """Recorders and pipes that do not know the length write 0xFFFFFFFF as the data size."""
+    path = write_audio(tmp_path / "s.wav", sine(300, 0.5))
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at:at + 4] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    assert load_audio(str(path)).size == 8000
+
+
+def test_audio_shorter_than_one_frame_window_is_refused(tmp_path):
+    """Issue 24, defect 2: 5 samples gave a 1-frame output; 25 ms (400 samples) is the least that has a frame."""
+    path = write_audio(tmp_path / "tiny.wav", sine(300, 5 / 16000))
+    with pytest.raises(AudioError, match=r"tiny\.wav\): too short: 5 samples .*at least 25 ms"):
+        load_audio(str(path), "k")
+    assert load_audio(str(write_audio(tmp_path / "ok.wav", sine(300, 0.025)))).size == 400
+    seg = write_audio(tmp_path / "seg.wav", sine(300, 1.0))
+    with pytest.raises(AudioError, match="too short"):
+        load_audio(str(seg), "k", start=0.5, end=0.51)

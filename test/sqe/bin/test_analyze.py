@@ -167,3 +167,17 @@ def test_a_resumed_run_redoes_a_file_changed_since(tiny_package, tmp_path):
     rows = analyze_inputs(analyzer, items, out, png=False, resume=True)
     assert (out / "files" / "a.json").stat().st_mtime_ns == kept
     assert [r["duration_s"] for r in rows] == [2.0, 2.5]
+
+
+def test_a_truncated_wav_in_a_folder_is_reported(tiny_package, tmp_path, analyze):
+    """Issue 24, defect 2: a WAV cut off after 100 bytes is named as truncated, not analysed as 28 samples."""
+    rng = np.random.default_rng(37)
+    write_audio(tmp_path / "in" / "a.wav", speech_like(2.0, rng))
+    cut = write_audio(tmp_path / "in" / "cut.wav", speech_like(2.0, rng))
+    cut.write_bytes(cut.read_bytes()[:100])
+    out = tmp_path / "out"
+    res = analyze("--model", tiny_package, tmp_path / "in", "--png", "false", "--out", out)
+    assert res.returncode == 1
+    rows = {r["file"]: r for r in json.loads((out / "summary.json").read_text())["files"]}
+    assert rows["a"]["status"] == "ok"
+    assert "truncated: the header declares 32000 samples (2.000 s), the file holds 28" in rows["cut"]["reason"]

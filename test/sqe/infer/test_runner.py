@@ -60,3 +60,18 @@ def test_inference_enrollment_and_teacher_share_the_precision(tmp_path, monkeypa
                                                                                         precision=precision))
     assert [s for s, _ in seen] == [f"infer {d}", f"enroll {d}", "q_deg", "q_ref"]
     assert {bf16 for _, bf16 in seen} == {precision == "bf16"}
+
+
+def test_inference_refuses_a_truncated_file_by_name(tmp_path):
+    """Issue 24, defect 2: sqe.bin.infer wrote a 1-frame output for a cut-off WAV and exited 0."""
+    d = make_data_dir(tmp_path, n=3, seconds=1.0)
+    save_checkpoint(tmp_path / "m.pt", tiny_model())
+    cut = tmp_path / "wav" / "utt2.wav"
+    cut.write_bytes(cut.read_bytes()[:100])
+    from sqe.audio import AudioError
+
+    with pytest.raises(AudioError, match=r"key 'utt2' .*utt2\.wav\): truncated: the header declares 16000"):
+        embeddings.infer_dir(tmp_path / "m.pt", d, tmp_path / "infer", embeddings.InferConf(device="cpu"))
+    assert not (tmp_path / "infer").exists()
+    with pytest.raises(AudioError, match="truncated"):
+        teacher.dump_frame_scores(tmp_path / "m.pt", d, tmp_path / "t", teacher.TeacherConf(device="cpu"))
