@@ -16,12 +16,12 @@ import numpy as np
 from sqe.analyze.regions import FRAME_S, Region, find_regions, region_vector, rvad_speech
 from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
-from sqe.eval.evaluate import cosine_scores
+from sqe.audio.speech import SPEECH_FLOOR_DB, energy_speech, frame_levels
 from sqe.infer.runner import choose_device, use_bf16
+from sqe.infer.scores import cosine_scores
 from sqe.infer.windowed import WindowConf, frame_outputs
-from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S, SPEECH_FLOOR_DB
+from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S
 from sqe.metrics.smoothing import median_filter
-from sqe.mixup.vad import energy_speech, frame_levels
 from sqe.package.load import ModelPackage, load_package
 from sqe.utils.errors import SqeError
 

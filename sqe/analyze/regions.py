@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
+from sqe.metrics.embedding import segment_vector
 from sqe.metrics.regions import runs
 from sqe.models.frames import HOP
 
@@ -19,7 +20,7 @@ FRAME_S = HOP / TARGET_SR
 
 
 def rvad_speech(wav: np.ndarray) -> np.ndarray:
-    from sqe.mixup.vad import speech_frames
+    from sqe.audio.speech import speech_frames
 
     return speech_frames(wav).astype(bool)
 
@@ -41,10 +42,9 @@ class Region:
 
 
 def region_vector(embedding: np.ndarray, start: int, end: int) -> np.ndarray:
-    """Mean of the L2-normalised frame embeddings of a region (how prototypes were made)."""
-    z = embedding[start:end].astype(np.float64)
-    z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
-    return z.mean(0)
+    """The unit vector of frames ``[start, end)``, made as the segments that the prototypes come from are made
+    (``sqe.metrics.embedding.segment_vector``), so a region is compared with prototypes like with like."""
+    return segment_vector(embedding[start:end])
 
 
 def find_regions(score: np.ndarray, q: np.ndarray, speech: np.ndarray, threshold: float, merge_gap: int,

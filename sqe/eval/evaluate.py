@@ -17,6 +17,7 @@ from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError
 from sqe.eval.operating import RegionConf, operating_threshold, region_alarms, tune_threshold
+from sqe.infer.scores import cosine_scores
 from sqe.metrics.clustering import agglomerative_cluster, clustering_scores
 from sqe.metrics.detection import eer_and_min_dcf
 from sqe.metrics.embedding import (class_prototypes, n_concurrent, prototype_accuracy, segment_embeddings,
@@ -85,12 +86,6 @@ def load_set(infer_dir: Path, data: Path) -> SetArrays:
             embeddings[name] = {k: v.astype(np.float32) for k, v in read_arrays(infer_dir / f"{name}.scp").items()}
     classes = {k: np.array([id2cls.get(int(i), "unknown") for i in v]) for k, v in labels.items()}
     return SetArrays(q, embeddings, {k: v != 0 for k, v in labels.items()}, classes)
-
-
-def cosine_scores(frames: dict[str, np.ndarray], enrollment: np.ndarray) -> dict[str, np.ndarray]:
-    e = enrollment / max(float(np.linalg.norm(enrollment)), 1e-12)
-    return {k: (1.0 - (z @ e) / np.maximum(np.linalg.norm(z, axis=1), 1e-12)).astype(np.float32)
-            for k, z in frames.items()}
 
 
 def detection_scores(s: SetArrays, enrollment: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:

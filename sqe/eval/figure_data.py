@@ -9,7 +9,7 @@ import numpy as np
 from sqe.audio.io import load_audio
 from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
-from sqe.eval.evaluate import cosine_scores
+from sqe.infer.scores import cosine_scores
 from sqe.eval.figures import figure2, figure3
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.events import mask_to_events

@@ -16,7 +16,8 @@ import numpy as np
 
 from sqe.data.datadir import DataDir
 from sqe.metrics.events import IAUCSettings, best_intersection_f1
-from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S, SPEECH_FLOOR_DB, region_figures
+from sqe.audio.speech import SPEECH_FLOOR_DB
+from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S, region_figures
 
 CANDIDATE_QUANTILES = np.linspace(0.5, 1.0, 401)[:-1]  # of the clean frames' scores
 
@@ -36,7 +37,7 @@ class RegionConf:
 def speech_flags(data: Path, frames: dict[str, int], floor_db: float) -> dict[str, np.ndarray]:
     """Per utterance of ``data/wav.scp``, the analysis's speech frames (energy rule), ``frames[utt]`` long."""
     from sqe.audio.io import load_audio
-    from sqe.mixup.vad import energy_speech
+    from sqe.audio.speech import energy_speech
 
     wavs = DataDir.load(data)["wav.scp"]
     out = {}

@@ -72,6 +72,12 @@ def _check_utts(frame_embs: Mapping[str, np.ndarray], **per_frame: Mapping[str, 
             raise SqeError(f"{name} length differs from the number of embedding frames for: {', '.join(bad[:10])}")
 
 
+def segment_vector(frames: np.ndarray) -> np.ndarray:
+    """The embedding of one segment (an oracle segment, a detected region): the L2-normalised mean of its raw
+    frame embeddings, exactly as ``segment_embeddings`` computes each row; prototypes are made from these."""
+    return l2_normalize(_run_means(frames, np.zeros(1, dtype=np.int64))[0])
+
+
 def _run_means(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Means of ``x`` over the row ranges that begin at ``starts`` (the last one ends at len(x))."""
     sums = np.add.reduceat(np.asarray(x, dtype=np.float64), starts, axis=0)

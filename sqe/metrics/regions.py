@@ -24,7 +24,6 @@ from sqe.metrics.events import FRAME_SHIFT, _runs
 
 MERGE_GAP_S = 0.1  # degraded runs closer than this are one region
 MIN_REGION_S = 0.1  # shorter regions are dropped
-SPEECH_FLOOR_DB = 40.0  # frames this far below a file's loud frames are silence, never part of a region
 
 
 def runs(mask: np.ndarray, merge_gap: int = 0, min_len: int = 1) -> list[tuple[int, int]]:

@@ -20,7 +20,8 @@ from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix
-from sqe.mixup.vad import read_speech_frames, regions_from_frames
+from sqe.audio.speech import regions_from_frames
+from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import FRAME_RATE, num_frames
 from sqe.utils.atomic import write_text_atomic
 from sqe.utils.log import get_logger

@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from sqe.audio.speech import dilate
 from sqe.models.frames import FRAME_RATE
 
 
@@ -84,22 +85,6 @@ def sample_mask(n_frames: int, conf: MixupConf, rng: np.random.Generator, allowe
         start = a + int(rng.integers(0, b - a - length + 1))
         mask[start:start + length] = True
     return mask
-
-
-def dilate(frames: np.ndarray, width: int) -> np.ndarray:
-    """Binary dilation by ``width`` frames on each side; the output has the input's length (np.convolve's
-    "same" mode would return the kernel's length for inputs shorter than the kernel).
-
-        >>> dilate(np.array([0, 1, 0]), 10).tolist()
-        [True, True, True]
-        >>> dilate(np.array([1, 0, 0, 0, 0]), 1).astype(int).tolist()
-        [1, 1, 0, 0, 0]
-    """
-    frames = np.asarray(frames)
-    if width <= 0:
-        return frames.astype(bool)
-    full = np.convolve(frames.astype(float), np.ones(2 * width + 1), mode="full")  # length L + 2 width
-    return full[width:width + frames.size] > 0
 
 
 def allowed_region(q_ref: np.ndarray, q_deg: np.ndarray, speech: np.ndarray | None, conf: MixupConf) -> np.ndarray:

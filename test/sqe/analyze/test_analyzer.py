@@ -6,7 +6,7 @@ import pytest
 from model_factories import TYPES, speech_like, spliced
 
 from sqe.analyze import AnalyzeConf, Analyzer
-from sqe.mixup.vad import energy_speech, frame_levels
+from sqe.audio.speech import energy_speech, frame_levels
 from sqe.infer.windowed import WindowConf
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sqe.mixup.masks import MixupConf, allowed_region, dilate, sample_mask, skip_reason
+from sqe.audio.speech import dilate
+from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix, normalise, sample_mask_of, unmixed_labels
-from sqe.mixup.vad import regions_from_frames
+from sqe.audio.speech import regions_from_frames
 from sqe.losses.supcon import IGNORE
 from sqe.utils.errors import SqeError
 

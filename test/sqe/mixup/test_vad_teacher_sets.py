@@ -16,7 +16,8 @@ from sqe.data.tables import DataError, read_table
 from sqe.data.validate import ValidateOptions, validate_data_dir
 from sqe.mixup.evalset import MixupSetConf, make_mixup_set
 from sqe.mixup.splice import normalise, sample_mask_of
-from sqe.mixup.vad import FRAME_S, compute_vad_dir, frames_from_regions, speech_frames
+from sqe.audio.speech import FRAME_S, frames_from_regions, speech_frames
+from sqe.mixup.vad import compute_vad_dir
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, ModelConf
 from sqe.models.checkpoint import save_checkpoint
