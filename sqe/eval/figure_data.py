@@ -10,9 +10,11 @@ from sqe.audio.io import load_audio
 from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
 from sqe.infer.scores import cosine_scores
+from sqe.eval.evaluate import scored_medfilt_size
 from sqe.eval.figures import figure2, figure3
 from sqe.infer.enrollment import load_enrollment
 from sqe.metrics.events import mask_to_events
+from sqe.metrics.smoothing import median_filter
 from sqe.utils.log import get_logger
 
 log = get_logger(__name__)
@@ -20,6 +22,13 @@ log = get_logger(__name__)
 
 def _scl_models(models: dict[str, dict[str, Any]]) -> list[str]:
     return [m for m, r in models.items() if "z_scl" in next(iter(r.values()))["detection"]]
+
+
+def scored_tracks(q: np.ndarray, similarity: np.ndarray, medfilt_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame MOS and similarity as the scoring saw them: the detection scores -q and 1 - cos were
+    median-filtered over ``medfilt_size`` frames before the thresholds were set, and a median filter commutes
+    with these decreasing maps, so filtering the tracks themselves shows the crossings that were scored."""
+    return median_filter(q, medfilt_size), median_filter(similarity, medfilt_size)
 
 
 def draw_figures(models: dict[str, dict[str, Any]], sets: list[str], exp: Path, data: Path, out: Path,
@@ -41,9 +50,12 @@ def draw_figures(models: dict[str, dict[str, Any]], sets: list[str], exp: Path, 
         thr = metrics["thresholds"]
         wav = load_audio(DataDir.load(data / first)["wav.scp"][utt], utt)
         path = out / f"fig2_{model}_{first}.png"
-        figure2(path, wav, q[utt], sim, labels[utt] != 0, -thr["mos"]["test_threshold"],
-                1.0 - thr[emb]["test_threshold"], f"{model} on {first}: {utt} (thresholds: best intersection-F1 on "
-                "the test set)", emb)
+        size = scored_medfilt_size(metrics)
+        q_track, sim_track = scored_tracks(q[utt], sim, size)
+        filtered = f"median-filtered over {size} frames as scored; " if size > 1 else ""
+        figure2(path, wav, q_track, sim_track, labels[utt] != 0, -thr["mos"]["test_threshold"],
+                1.0 - thr[emb]["test_threshold"], f"{model} on {first}: {utt} ({filtered}thresholds: best "
+                "intersection-F1 on the test set)", emb)
         figures.append(path)
     for s in sets:
         rows = {f"{m} {e}": models[m][s]["segments"][e] for m in scl for e in ("z_scl", "z_tilde")
