@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
-from sqe.models.frames import HOP, num_frames
+from sqe.audio.grid import HOP, num_frames
 from sqe.utils.errors import SqeError
 
 FRAME_S = HOP / TARGET_SR

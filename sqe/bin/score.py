@@ -57,13 +57,18 @@ def _run(ctx: StageContext) -> None:
         det_all = detection_scores(load_set(det_infer, a.test_data), load_enrollment(det_enroll))
         det_scores = smooth_scores({name: det_all[name]}, ctx.conf.medfilt_size)[name]
         model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
-        detector = (model_name, det_scores, operating_threshold(det_metrics["thresholds"][name])[0])
+        det_threshold, det_source = operating_threshold(det_metrics["thresholds"][name])
+        detector = (model_name, det_scores, det_threshold)
+    else:
+        det_source = None
     floor_db = ctx.conf.regions.speech_floor_db
     speech = speech_flags(a.test_data, {k: v.size for k, v in test.degraded.items()}, floor_db)
     valid_speech = None
     if valid is not None and ctx.conf.max_false_per_min is not None:
         valid_speech = speech_flags(a.valid_data, {k: v.size for k, v in valid.degraded.items()}, floor_db)
     metrics, scores = evaluate(test, valid, enrollment, ctx.conf, detector, speech, valid_speech)
+    if "cross" in metrics["clustering"]:  # the other model's threshold, where that model tuned it
+        metrics["clustering"]["cross"]["threshold_source"] = det_source
     metrics["inputs"] = {k: str(getattr(a, k)) for k in ("test_infer", "test_data", "enroll", "valid_infer",
                                                           "valid_data") if getattr(a, k)}
     from sed_scores_eval.base_modules.io import write_sed_scores

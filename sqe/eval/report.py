@@ -110,13 +110,15 @@ def region_table(models: dict[str, dict[str, Any]], test_set: str) -> list[str]:
 
 
 def threshold_sources(models: dict[str, dict[str, Any]], sets: list[str]) -> str:
-    """Where each set's detection thresholds of Table 6 were tuned, e.g. '`a`: validation; `b`: test'."""
+    """Where each set's detection thresholds of Table 6 were tuned, own detections and cross detections
+    (another model's threshold) apart, e.g. '`a`: own validation, cross validation; `b`: own test'."""
     parts = []
     for s in sets:
-        found = {r[s]["clustering"]["detected"].get("threshold_source", "test") for r in models.values()
-                 if "detected" in r.get(s, {}).get("clustering", {})}
+        found = {f"{'own' if kind == 'detected' else 'cross'} {c[kind].get('threshold_source') or 'test'}"
+                 for r in models.values() for c in [r.get(s, {}).get("clustering", {})]
+                 for kind in ("detected", "cross") if kind in c}
         if found:
-            parts.append(f"`{s}`: {', '.join(sorted(found))}")
+            parts.append(f"`{s}`: {', '.join(sorted(found, key=lambda x: (not x.startswith('own'), x)))}")
     return "; ".join(parts) or "no detections"
 
 
@@ -176,7 +178,8 @@ def results_markdown(models: dict[str, dict[str, Any]], sets: list[str], figures
             "Agglomerative clustering (cosine, average linkage, known number of classes) of segments with at most "
             "two concurrent degradations; oracle segments (orc.) and the model's own embedding-based detection "
             "(threshold: best intersection-F1 on the validation set where the set has one, else on the test set "
-            f"itself, an optimistic operating point: {threshold_sources(models, sets)}). ARI_dist leaves out clean "
+            "itself, an optimistic operating point) and another model's detection at that model's threshold "
+            f"(cross); thresholds tuned on: {threshold_sources(models, sets)}. ARI_dist leaves out clean "
             "items; ACC: share of the clean items in the cluster holding most of them."]
     out += clustering_table(models, sets)
     if figures:

@@ -1,29 +1,19 @@
-"""The 50 Hz frame convention shared by every model, ark and mask.
-
-Frame ``l`` covers samples ``[320 l, 320 l + 320)`` (centre of a 400-sample wav2vec2 window after a
-40-sample left pad), so an utterance of N samples has ``L = ceil(N / 320)`` frames.
-
-    >>> [num_frames(n) for n in (1, 319, 320, 321, 16000, 64000)]
-    [1, 1, 1, 2, 50, 200]
-
-The integer arithmetic needs no torch; the tensor helpers import it when called, so that data stages which
-only count frames (rVAD, mix-up sets) start without loading torch.
+"""The 50 Hz frame convention shared by every model, ark and mask: the grid of sqe/audio/grid.py (HOP,
+WINDOW, LEFT_PAD, FRAME_RATE, num_frames, defined there so that speech flags below the models use it too) and
+its tensor helpers, which import torch when called, so that data stages which only count frames (rVAD, mix-up
+sets) start without loading torch.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqe.audio.grid import FRAME_RATE, HOP, LEFT_PAD, WINDOW, num_frames
+
 if TYPE_CHECKING:
     import torch
 
-HOP = 320
-WINDOW = 400
-LEFT_PAD = 40
-FRAME_RATE = 50
-
-
-def num_frames(num_samples: int) -> int:
-    return -(-int(num_samples) // HOP)
+__all__ = ["FRAME_RATE", "HOP", "LEFT_PAD", "WINDOW", "num_frames", "frame_lengths", "lengths_to_mask",
+           "pad_for_windows", "masked_mean"]
 
 
 def frame_lengths(sample_lengths: torch.Tensor) -> torch.Tensor:

@@ -123,7 +123,7 @@ def test_a_wav_cut_off_in_its_data_is_refused_with_both_lengths(tmp_path):
     """Issue 24, defect 2: libsndfile reads a 2-s WAV cut after 100 bytes as 28 samples without a word."""
     path = truncate(write_audio(tmp_path / "cut.wav", sine(300, 2.0)), 100)
     assert sf.info(str(path)).frames == 28  # what libsndfile makes of it
-    with pytest.raises(AudioError, match=r"cut\.wav: truncated: the header declares 32000 samples \(2\.000 s\), "
+    with pytest.raises(AudioError, match=r"cut\.wav\): truncated: the header declares 32000 samples \(2\.000 s\), "
                                          r"the file holds 28 \(0\.002 s\)"):
         read_entry(str(path), "k")
     from sqe.audio.header import declared_wav_frames

@@ -75,7 +75,8 @@ def test_known_embeddings_give_known_metrics(sets):
     assert alone["clustering"]["detected"]["threshold"] == alone["thresholds"]["z_scl"]["test_threshold"]
     from sqe.eval.report import threshold_sources
 
-    assert threshold_sources({"con1": {"a": metrics, "b": alone}}, ["a", "b"]) == "`a`: validation; `b`: test"
+    assert threshold_sources({"con1": {"a": metrics, "b": alone}}, ["a", "b"]) == \
+        "`a`: own validation; `b`: own test"
     assert metrics["settings"]["i_auc"]["dtc_threshold"] == 0.7
 
 
@@ -164,7 +165,24 @@ def test_cross_detection_needs_the_detectors_filter(sets, tmp_path):
     res = subprocess.run([*run, *map(str, base + detector), "--out", str(tmp_path / "y")], capture_output=True,
                          text=True, cwd=REPO)
     assert res.returncode == 0, res.stderr
-    assert json.loads((tmp_path / "y" / "metrics.json").read_text())["clustering"]["cross"]["ari"] > 0.9
+    cross = json.loads((tmp_path / "y" / "metrics.json").read_text())["clustering"]["cross"]
+    assert cross["ari"] > 0.9 and cross["threshold_source"] == "test"  # the detector had no validation set
+    # issue 24, defect 9: a detector tuned on validation lends that threshold, and the report says so
+    valid = ["--valid_infer", sets["valid"] / "infer", "--valid_data", sets["valid"] / "mix"]
+    res = subprocess.run([*run, *map(str, base + valid), "--out", str(tmp_path / "det2")], capture_output=True,
+                         text=True, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    detector2 = ["--detector", sets["test"] / "infer", sets["enroll"], tmp_path / "det2" / "metrics.json"]
+    res = subprocess.run([*run, *map(str, base + valid + detector2), "--out", str(tmp_path / "z")],
+                         capture_output=True, text=True, cwd=REPO)
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((tmp_path / "z" / "metrics.json").read_text())
+    det2 = json.loads((tmp_path / "det2" / "metrics.json").read_text())
+    assert metrics["clustering"]["cross"]["threshold_source"] == "validation"
+    assert metrics["clustering"]["cross"]["threshold"] == det2["thresholds"]["z_scl"]["threshold"]
+    from sqe.eval.report import threshold_sources
+
+    assert threshold_sources({"con2": {"s": metrics}}, ["s"]) == "`s`: own validation, cross validation"
 
 
 def test_regions_at_the_operating_threshold_count_false_alarms_per_clean_minute(sets):
