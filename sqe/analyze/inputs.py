@@ -189,6 +189,25 @@ def _stream_file(path: str, channel: str) -> Signal:
     return Signal(wav, sr, channels, sr != TARGET_SR)
 
 
+_last_recording: dict[tuple, tuple[np.ndarray, int, int]] = {}  # the one recording whose segments are being read
+
+
+def _recording(item: Input, channel: str) -> tuple[np.ndarray, int, int]:
+    """A data dir recording as checked mono samples, its rate and channel count, decoded once for a run of its
+    segments (a 60-minute recording cut into 1,000 segments was decoded 1,000 times). Only the latest is kept,
+    keyed by entry, channel and the file's size and mtime, so memory stays at one recording and a re-recorded
+    file is read again."""
+    key = (item.entry, channel, str(source_identity(item)))
+    if key not in _last_recording:
+        x, sr = read_entry(item.entry, item.name)
+        if x.shape[0] == 0:
+            raise AudioError(f"{item.entry}: empty audio (0 samples)")
+        mono = check_audio(_pick(x, channel, item.entry)[:, None], item.name, item.entry)
+        _last_recording.clear()
+        _last_recording[key] = (mono, sr, x.shape[1])
+    return _last_recording[key]
+
+
 def read_signal(item: Input, channel: str = "mix") -> Signal:
     """The input as 16 kHz mono; AudioError (one line: file and reason) when it is unreadable, empty or not
     finite."""
@@ -196,11 +215,7 @@ def read_signal(item: Input, channel: str = "mix") -> Signal:
         if not Path(item.entry).is_file():
             raise AudioError(f"{item.entry}: file not found")
         return _stream_file(item.entry, channel)
-    x, sr = read_entry(item.entry, item.name)
-    if x.shape[0] == 0:
-        raise AudioError(f"{item.entry}: empty audio (0 samples)")
-    channels = x.shape[1]
-    x = check_audio(_pick(x, channel, item.entry)[:, None], item.name, item.entry)
+    x, sr, channels = _recording(item, channel)
     if item.start is not None or item.end is not None:
         a = int(round((item.start or 0.0) * sr))
         b = x.size if item.end is None else int(round(item.end * sr))

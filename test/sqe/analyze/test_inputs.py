@@ -105,3 +105,25 @@ def test_folder_scan_knows_the_extensions_of_each_format_and_skips_macos_resourc
     assert [i.name for i in items] == ["w", "x", "y", "z"]
     for i in items:  # every listed file reads
         assert read_signal(i).wav.size == y.size
+
+
+def test_segments_of_one_recording_decode_it_once(tmp_path, monkeypatch):
+    """Issue 24, defect 11: each segment re-read the whole recording."""
+    import sqe.analyze.inputs as inputs
+
+    write_audio(tmp_path / "rec.wav", sine(seconds=3.0))
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "wav.scp").write_text(f"rec {tmp_path}/rec.wav\n")
+    (d / "segments").write_text("".join(f"rec-{k} rec {k:.2f} {k + 0.9:.2f}\n" for k in range(3)))
+    reads = []
+    real = inputs.read_entry
+    monkeypatch.setattr(inputs, "read_entry", lambda *a: reads.append(a[0]) or real(*a))
+    items = collect_inputs([], data=d)
+    whole = read_signal(inputs.Input("whole", str(tmp_path / "rec.wav"))).wav
+    cuts = [read_signal(i).wav for i in items]
+    assert len(reads) == 1
+    for k, cut in enumerate(cuts):
+        np.testing.assert_array_equal(cut, whole[k * 16000:k * 16000 + 14400])
+    write_audio(tmp_path / "rec.wav", 0.5 * sine(seconds=3.5))  # re-recorded (another size): read again
+    assert np.abs(read_signal(items[0]).wav).max() < 0.6 * np.abs(cuts[0]).max() and len(reads) == 2
