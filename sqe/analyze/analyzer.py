@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sqe.analyze.regions import FRAME_S, Region, find_regions, region_vector, rvad_speech
+from sqe.analyze.regions import Region, find_regions, region_vector, rvad_speech
 from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
-from sqe.audio.speech import SPEECH_FLOOR_DB, energy_speech, frame_levels
+from sqe.audio.speech import FRAME_S, SPEECH_FLOOR_DB, energy_speech, frame_levels
 from sqe.infer.runner import choose_device, use_bf16
 from sqe.infer.scores import cosine_scores
 from sqe.infer.windowed import WindowConf, frame_outputs

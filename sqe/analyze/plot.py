@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from sqe.analyze.analyzer import FileAnalysis
-from sqe.analyze.regions import FRAME_S
 from sqe.audio.io import TARGET_SR
+from sqe.audio.speech import FRAME_S
 from sqe.utils.atomic import atomic_path
 
 MAX_COLUMNS = 3000  # spectrogram columns drawn, whatever the length (a long file is subsampled in time)

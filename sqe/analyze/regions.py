@@ -11,17 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sqe.audio.io import TARGET_SR
+from sqe.audio.speech import speech_frames
 from sqe.metrics.embedding import segment_vector
 from sqe.metrics.regions import runs
-from sqe.models.frames import HOP
-
-FRAME_S = HOP / TARGET_SR
 
 
 def rvad_speech(wav: np.ndarray) -> np.ndarray:
-    from sqe.audio.speech import speech_frames
-
     return speech_frames(wav).astype(bool)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sqe.analyze.analyzer import FileAnalysis
-from sqe.analyze.regions import FRAME_S
+from sqe.audio.speech import FRAME_S
 from sqe.utils.atomic import atomic_path, write_text_atomic
 
 SUMMARY_COLUMNS = ("file", "status", "reason", "source", "duration_s", "sample_rate", "channels", "level_dbfs",

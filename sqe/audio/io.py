@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sqe.audio.grid import WINDOW
 from sqe.audio.header import declared_wav_frames
 from sqe.audio.resample import resample
 from sqe.utils.atomic import atomic_path
@@ -29,8 +30,8 @@ from sqe.utils.errors import SqeError
 
 TARGET_SR = 16000
 # the least audio any model of sqe can analyse: one 25-ms window of the SSL front end (wav2vec2's convolutional
-# encoder sees 400 samples at 16 kHz per 20-ms frame), which gives the first 50 Hz frame
-MIN_AUDIO_S = 0.025
+# encoder sees WINDOW = 400 samples at 16 kHz per 20-ms frame), which gives the first 50 Hz frame
+MIN_AUDIO_S = WINDOW / TARGET_SR
 _ARK = re.compile(r"(?P<path>.+):(?P<offset>\d+)")
 
 

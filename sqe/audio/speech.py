@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqe.audio.grid import HOP, WINDOW, num_frames
 from sqe.audio.io import TARGET_SR
-from sqe.audio.grid import HOP, num_frames
 from sqe.utils.errors import SqeError
 
 FRAME_S = HOP / TARGET_SR
@@ -42,7 +42,7 @@ def speech_frames(x: np.ndarray, sr: int = TARGET_SR) -> np.ndarray:
     from rVADfast import rVADfast
 
     n_frames = num_frames(x.size)
-    if x.size < 400:  # rVAD needs one 25 ms window
+    if x.size < WINDOW:  # rVAD needs one 25 ms window
         return np.zeros(n_frames, dtype=np.int8)
     labels, _ = rVADfast()(np.asarray(x, dtype=np.float64), sr)
     labels = np.asarray(labels, dtype=np.int8)

@@ -53,18 +53,22 @@ def _check(ctx: StageContext) -> None:
         raise SqeError("give --model and inputs (FILE/DIR, --data or --list), or --merge DIR ...")
     if a.part is not None and a.nparts is None:
         raise SqeError("--part needs --nparts")
+    if not a.merge:  # scanned once: the stamp and the embedding use the same list
+        from sqe.analyze.inputs import collect_inputs
+
+        ctx.prepared = collect_inputs(a.inputs, a.data, a.list_file)
 
 
 def _identity(ctx: StageContext) -> list:
     """What the index is made from beyond the package: every file of the merged indexes or parts, or each audio
     input by size and mtime (every file under a folder argument, every wav.scp or list entry)."""
-    from sqe.analyze.inputs import collect_inputs, inputs_identity
+    from sqe.analyze.inputs import inputs_identity
     from sqe.utils.provenance import tree_identity
 
     a = ctx.args
     if a.merge:
         return [tree_identity(d) for d in a.merge]
-    own = inputs_identity(collect_inputs(a.inputs, a.data, a.list_file))
+    own = inputs_identity(ctx.prepared)
     if a.part is None and a.nparts is not None:  # merging this call's parts: their contents too
         return [own, *(tree_identity(a.out / "parts" / f"part{k}") for k in range(1, a.nparts + 1))]
     return own
@@ -78,12 +82,12 @@ def _run(ctx: StageContext) -> int:
         build_from_stores(list(a.merge), ctx.out, ctx.conf.index, package=None)
         return 0
     if a.part is not None:
-        return embed_part(a.model, a, ctx.conf.analyze, ctx.out)
+        return embed_part(a.model, ctx.prepared, a.part, a.nparts, ctx.conf.analyze, ctx.out)
     if a.nparts is not None:
         parts = [ctx.out / "parts" / f"part{k}" for k in range(1, a.nparts + 1)]
         merge_parts(parts, a.model, ctx.out, ctx.conf.index)
         return 0
-    status = embed_part(a.model, a, ctx.conf.analyze, ctx.out / "parts" / "part1")
+    status = embed_part(a.model, ctx.prepared, None, None, ctx.conf.analyze, ctx.out / "parts" / "part1")
     build_from_stores([ctx.out / "parts" / "part1"], ctx.out, ctx.conf.index, package=a.model)
     return status
 

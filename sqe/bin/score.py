@@ -45,7 +45,7 @@ def _run(ctx: StageContext) -> None:
     test = load_set(a.test_infer, a.test_data)
     valid = load_set(a.valid_infer, a.valid_data) if a.valid_infer and a.valid_data else None
     enrollment = load_enrollment(a.enroll)
-    detector = None
+    detector, det_source = None, None
     if a.detector:  # Table 6: cluster this model's embeddings of the segments another model detects
         det_infer, det_enroll, det_metrics_path = a.detector
         det_metrics = json.loads(det_metrics_path.read_text())
@@ -59,8 +59,6 @@ def _run(ctx: StageContext) -> None:
         model_name = det_metrics_path.resolve().parent.parent.parent.name  # exp/<model>/results/<set>/metrics.json
         det_threshold, det_source = operating_threshold(det_metrics["thresholds"][name])
         detector = (model_name, det_scores, det_threshold)
-    else:
-        det_source = None
     floor_db = ctx.conf.regions.speech_floor_db
     speech = speech_flags(a.test_data, {k: v.size for k, v in test.degraded.items()}, floor_db)
     valid_speech = None

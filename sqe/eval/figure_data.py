@@ -9,10 +9,10 @@ import numpy as np
 from sqe.audio.io import load_audio
 from sqe.data.arks import read_arrays
 from sqe.data.datadir import DataDir
-from sqe.infer.scores import cosine_scores
 from sqe.eval.evaluate import scored_medfilt_size
 from sqe.eval.figures import figure2, figure3
 from sqe.infer.enrollment import load_enrollment
+from sqe.infer.scores import cosine_scores
 from sqe.metrics.events import mask_to_events
 from sqe.metrics.smoothing import median_filter
 from sqe.utils.log import get_logger

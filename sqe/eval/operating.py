@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from sqe.audio.speech import SPEECH_FLOOR_DB
 from sqe.data.datadir import DataDir
 from sqe.metrics.events import IAUCSettings, best_intersection_f1
-from sqe.audio.speech import SPEECH_FLOOR_DB
 from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S, region_figures
 
 CANDIDATE_QUANTILES = np.linspace(0.5, 1.0, 401)[:-1]  # of the clean frames' scores

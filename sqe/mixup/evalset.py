@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from sqe.audio.io import TARGET_SR, load_audio, write_wav
+from sqe.audio.speech import regions_from_frames
 from sqe.data.arks import check_frames, mismatched_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
 from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix
-from sqe.audio.speech import regions_from_frames
 from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import FRAME_RATE, num_frames
 from sqe.utils.atomic import write_text_atomic

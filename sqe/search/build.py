@@ -3,11 +3,10 @@ the faiss index with its metadata."""
 from __future__ import annotations
 
 import json
-from argparse import Namespace
 from pathlib import Path
 
 from sqe.analyze.analyzer import AnalyzeConf, Analyzer
-from sqe.analyze.inputs import collect_inputs
+from sqe.analyze.inputs import Input
 from sqe.search.embed import embed_inputs
 from sqe.search.faiss_index import IndexConf, build_index, save_index
 from sqe.search.store import RegionStore
@@ -21,12 +20,12 @@ log = get_logger(__name__)
 INDEX_FILE, INFO_FILE = "index.faiss", "index.json"
 
 
-def embed_part(package: Path, args: Namespace, conf: AnalyzeConf, out: Path) -> int:
-    """Embed block ``args.part`` of ``args.nparts`` of the inputs (all without parts) into ``out``; returns
-    the exit status (1 when an input failed; the part is written either way)."""
-    inputs = collect_inputs(args.inputs, args.data, args.list_file)
-    if args.part is not None:
-        inputs = block(inputs, args.part, args.nparts)
+def embed_part(package: Path, inputs: list[Input], part: int | None, nparts: int | None, conf: AnalyzeConf,
+               out: Path) -> int:
+    """Embed block ``part`` of ``nparts`` of ``inputs`` (all without a part) into ``out``; returns the exit
+    status (1 when an input failed; the part is written either way)."""
+    if part is not None:
+        inputs = block(inputs, part, nparts)
     analyzer = Analyzer.from_package(package, conf)
     store, failed = embed_inputs(analyzer, inputs)
     store.save(out)

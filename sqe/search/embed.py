@@ -9,8 +9,9 @@ import numpy as np
 
 from sqe.analyze.analyzer import Analyzer
 from sqe.analyze.inputs import Input, read_signal
-from sqe.analyze.regions import FRAME_S, region_vector
+from sqe.analyze.regions import region_vector
 from sqe.audio.io import AudioError, TARGET_SR
+from sqe.audio.speech import FRAME_S
 from sqe.search.store import RegionStore
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger

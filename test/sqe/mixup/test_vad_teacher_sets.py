@@ -10,13 +10,13 @@ import pytest
 import soundfile as sf
 from conftest import REPO, make_data_dir, teacher_arks
 
+from sqe.audio.speech import FRAME_S, frames_from_regions, speech_frames
 from sqe.data import DataDir
 from sqe.data.arks import read_arrays
 from sqe.data.tables import DataError, read_table
 from sqe.data.validate import ValidateOptions, validate_data_dir
 from sqe.mixup.evalset import MixupSetConf, make_mixup_set
 from sqe.mixup.splice import normalise, sample_mask_of
-from sqe.audio.speech import FRAME_S, frames_from_regions, speech_frames
 from sqe.mixup.vad import compute_vad_dir
 from sqe.models.frames import num_frames
 from sqe.models.lssqa import LSSQAModel, ModelConf
