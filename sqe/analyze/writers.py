@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from sqe.analyze.analyzer import FileAnalysis
 from sqe.audio.speech import FRAME_S
-from sqe.utils.atomic import atomic_path, write_text_atomic
+from sqe.utils.atomic import atomic_path, atomic_write, write_text_atomic
 
 SUMMARY_COLUMNS = ("file", "status", "reason", "source", "duration_s", "sample_rate", "channels", "level_dbfs",
                    "gain_db", "mos", "mos_speech", "speech_s", "regions", "degraded_s", "main_type")
@@ -52,26 +52,46 @@ def failed_row(name: str, source: str, reason: str) -> dict[str, Any]:
     return row
 
 
-def file_json(result: FileAnalysis, source: str, package: str) -> dict[str, Any]:
+CHUNK = 1 << 14  # frames formatted at a time: a long file's frame tracks never exist as one Python list
+
+
+def file_record(result: FileAnalysis, source: str, package: str) -> dict[str, Any]:
+    """Everything of ``files/<name>.json`` but the frame tracks (written by ``write_file_outputs``)."""
     return {
         **summary_row(result, source), "package": package, "threshold": result.threshold,
         "regions": [{k: _num(v, 4) if k != "nearest" else v for k, v in r.as_dict().items()} for r in result.regions],
-        "frames": {"shift_s": FRAME_S, "q": np.round(result.q, 4).tolist(),
-                   "score": np.round(result.score, 4).tolist(), "speech": result.speech.astype(int).tolist()},
     }
+
+
+def _json_numbers(f: IO[str], values: np.ndarray, digits: int | None) -> None:
+    """A JSON array of ``values``, formatted a chunk at a time (the same text as json.dumps of the whole list)."""
+    f.write("[")
+    for a in range(0, values.size, CHUNK):
+        part = values[a:a + CHUNK]
+        part = np.round(part, digits) if digits is not None else part
+        f.write(("," if a else "") + json.dumps(part.tolist(), allow_nan=False)[1:-1])
+    f.write("]")
 
 
 def write_file_outputs(out: Path, result: FileAnalysis, source: str, package: str,
                        identity: dict[str, Any] | None = None) -> None:
     """``identity``: the source's size and mtime when analysed (a resumed run redoes the file if they changed)."""
-    record = {**file_json(result, source, package), "source_identity": identity}
-    write_text_atomic(out / "files" / f"{result.name}.json", json.dumps(record, allow_nan=False) + "\n")
+    record = {**file_record(result, source, package), "source_identity": identity}
+    with atomic_write(out / "files" / f"{result.name}.json") as f:
+        f.write(json.dumps(record, allow_nan=False)[:-1] + f', "frames": {{"shift_s": {json.dumps(FRAME_S)}')
+        for key, values, digits in (("q", result.q, 4), ("score", result.score, 4),
+                                    ("speech", result.speech.astype(np.int8), None)):
+            f.write(f', "{key}": ')
+            _json_numbers(f, values, digits)
+        f.write("}}\n")
     labels = "".join(f"{r.onset:.2f}\t{r.offset:.2f}\t{r.type} ({r.similarity:.2f})\n" for r in result.regions)
     write_text_atomic(out / "labels" / f"{result.name}.txt", labels)
-    stamps = np.arange(result.score.size + 1) * FRAME_S
-    lines = ["onset\toffset\tdegraded"] + [f"{stamps[i]:.2f}\t{stamps[i + 1]:.2f}\t{s:.6f}"
-                                          for i, s in enumerate(result.score.tolist())]
-    write_text_atomic(out / "scores" / f"{result.name}.tsv", "\n".join(lines) + "\n")
+    with atomic_write(out / "scores" / f"{result.name}.tsv") as f:
+        f.write("onset\toffset\tdegraded\n")
+        for a in range(0, result.score.size, CHUNK):
+            part = result.score[a:a + CHUNK].tolist()
+            f.write("".join(f"{(a + i) * FRAME_S:.2f}\t{(a + i + 1) * FRAME_S:.2f}\t{s:.6f}\n"
+                            for i, s in enumerate(part)))
 
 
 def region_line(name: str, region: dict[str, Any]) -> str:

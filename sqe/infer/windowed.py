@@ -50,6 +50,14 @@ def _standardized(wav: torch.Tensor) -> torch.Tensor:
     return (wav - mean) / std
 
 
+def _frame_mean(x: torch.Tensor, block: int = 1 << 14) -> torch.Tensor:
+    """Mean over frames of ``x`` (L, D) in float64, summed in blocks: no float64 copy of a long signal's X."""
+    total = torch.zeros(x.shape[1], dtype=torch.float64)
+    for part in x.split(block):
+        total += part.double().sum(0)
+    return total / x.shape[0]
+
+
 @torch.no_grad()
 def frame_outputs(model: LSSQAModel, wav: np.ndarray, conf: WindowConf | None = None,
                   device: torch.device | str = "cpu", embeddings: tuple[str, ...] = ("z_mos", "z_scl", "z_tilde"),
@@ -87,9 +95,10 @@ def frame_outputs(model: LSSQAModel, wav: np.ndarray, conf: WindowConf | None = 
             x[a:b] = h[off:off + b - a]
         assert x is not None
         if model.conf.output_norm == "mean_l2":  # the model's _normalize, over the whole signal
-            x = x / (x.double().mean(0).norm().float() + 1e-6)
+            x /= _frame_mean(x).norm().float() + 1e-6
         want = ("q", *embeddings)
-        parts: dict[str, list[np.ndarray]] = {}
+        # each output is filled in place: no per-window list and no concatenated copy (long files)
+        result: dict[str, np.ndarray] = {}
         for a in range(0, frames, step):
             b = min(frames, a + step)
             c0, c1 = max(0, a - DECODER_CONTEXT), min(frames, b + DECODER_CONTEXT)
@@ -101,5 +110,8 @@ def frame_outputs(model: LSSQAModel, wav: np.ndarray, conf: WindowConf | None = 
                 out["z_scl"], out["z_tilde"] = model.scl(xw, mask)
             for name in want:
                 if name in out:
-                    parts.setdefault(name, []).append(out[name][0, a - c0:b - c0].float().cpu().numpy())
-    return {name: np.concatenate(p).astype(np.float32) for name, p in parts.items()}
+                    piece = out[name][0, a - c0:b - c0].float().cpu().numpy()
+                    if name not in result:
+                        result[name] = np.empty((frames, *piece.shape[1:]), dtype=np.float32)
+                    result[name][a:b] = piece
+    return result
