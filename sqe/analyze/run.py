@@ -32,16 +32,21 @@ def _resumed(out: Path, item: Input) -> tuple[dict[str, Any], list[str]] | None:
 
 
 def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool = True,
-                   png_limit: int | None = None, resume: bool = False) -> list[dict[str, Any]]:
-    """Analyse ``inputs`` into ``out`` (figures of the first ``png_limit`` analysed files, all if None); returns
-    the summary rows (status 'ok' or 'failed')."""
+                   png_limit: int | None = None, resume: bool = False, html: bool = False) -> list[dict[str, Any]]:
+    """Analyse ``inputs`` into ``out`` (figures, and with ``html`` the report's spectrogram and audio, of the
+    first ``png_limit`` analysed files, all if None; then ``out/report.html``); returns the summary rows (status
+    'ok' or 'failed')."""
     from sqe.analyze.plot import plot_file
+    from sqe.analyze.report_assets import has_assets, write_assets
 
     rows, regions = [], []
     package = str(analyzer.package.path)
     for item in progress(inputs, desc="analyze", unit="file"):
+        shown = png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit
         previous = _resumed(out, item) if resume else None
         if previous is not None:
+            if html and shown and not has_assets(out, item.name):  # the run before had no report
+                write_assets(out, item.name, read_signal(item, analyzer.conf.channel).wav)
             rows.append(previous[0])
             regions += previous[1]
             continue
@@ -57,11 +62,17 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
             log.info("%s: resampled %d Hz -> %d Hz", item.name, signal.sample_rate, TARGET_SR)
         result.info.update(sample_rate=signal.sample_rate, channels=signal.channels, resampled=signal.resampled)
         write_file_outputs(out, result, item.entry, package, source_identity(item))
-        if png and (png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit):
+        if png and shown:
             plot_file(out / "plots" / f"{item.name}.png", signal.wav, result, analyzer.conf.detector)
+        if html and shown:
+            write_assets(out, item.name, signal.wav)
         rows.append(summary_row(result, item.entry))
         regions += region_lines(result)
     settings = {"package": package, "detector": analyzer.conf.detector, "threshold": analyzer.threshold,
                 "embedding": analyzer.package.embedding, "conf": asdict(analyzer.conf)}
     write_summary(out, rows, regions, settings)
+    if html:
+        from sqe.analyze.report import write_report
+
+        log.info("report: %s", write_report(out))
     return rows

@@ -5,13 +5,16 @@ Inputs: audio files and folders (every file soundfile reads, any sample rate, re
 data dir (--data) or a list file (--list: "path" or "name path" per line). Long files run in windows on one
 50 Hz grid with bounded memory. Per input: OUT/files/NAME.json (regions, utterance and frame MOS, detection
 scores, speech flags), OUT/labels/NAME.txt (Audacity labels), OUT/scores/NAME.tsv (sed_scores_eval table) and
-OUT/plots/NAME.png; for the run OUT/regions.tsv, OUT/summary.{tsv,json,md}. An input that cannot be analysed
+OUT/plots/NAME.png; for the run OUT/regions.tsv, OUT/summary.{tsv,json,md}, and with --html OUT/report.html
+(one page to open in a browser: spectrograms with the regions, audio players, click a region to hear it; its
+images and audio lie beside it in OUT/report_files/). An input that cannot be analysed
 (unreadable, empty, NaN, too short) is reported in the summary with the reason, the others go on, and the exit
 status is 1.
 
 Usage:
     python -m sqe.bin.analyze --model exp/con1/package/con1.sqe recordings/ --out exp/con1/analysis/recordings
     python -m sqe.bin.analyze --model con1.sqe.zip --data data/mini_test --png false --out OUT
+    python -m sqe.bin.analyze --model con1.sqe.zip take1.wav take2.flac --html --out OUT   # then open OUT/report.html
 """
 from __future__ import annotations
 
@@ -26,7 +29,8 @@ from sqe.utils.cli import Stage, StageContext, run_main
 @dataclass
 class AnalyzeStageConf(AnalyzeConf):
     png: bool = True  # one figure per file
-    png_limit: int | None = None  # figures for at most this many files (the first ones; null: all)
+    png_limit: int | None = None  # figures (and report spectrograms/audio) for at most this many files (null: all)
+    html: bool = False  # OUT/report.html: summary, spectrogram with regions, player, click a region to play it
     threads: int = 0  # torch CPU threads (0: torch's default)
 
 
@@ -59,7 +63,7 @@ def _run(ctx: StageContext) -> int:
         torch.set_num_threads(ctx.conf.threads)
     analyzer = Analyzer.from_package(ctx.args.model, ctx.conf)
     rows = analyze_inputs(analyzer, ctx.prepared, ctx.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
-                          resume=ctx.resume)
+                          resume=ctx.resume, html=ctx.conf.html)
     failed = [r for r in rows if r["status"] != "ok"]
     regions = sum(r["regions"] or 0 for r in rows)
     ctx.log.info("%d inputs analysed, %d failed, %d degraded regions -> %s/summary.md", len(rows) - len(failed),

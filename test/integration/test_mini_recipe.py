@@ -90,6 +90,9 @@ def test_stages_end_to_end(recipe):
     assert summary["failed"] == 0 and len(summary["files"]) == n_test
     assert len(list((analysis / "plots").glob("*.png"))) == min(8, n_test)
     assert len(list((analysis / "files").glob("*.json"))) == n_test
+    page = (analysis / "report.html").read_text()  # the report: every file's regions, assets of the first 8
+    assert page.count('class="region-row"') == len((analysis / "regions.tsv").read_text().splitlines()) - 1
+    assert len(list((analysis / "report_files").glob("*.flac"))) == min(8, n_test)
 
     cache = recipe / "dump" / "feature_cache"
     assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
