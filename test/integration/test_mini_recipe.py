@@ -8,7 +8,8 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import recipe_tree
+from conftest import REPO, recipe_tree
+from test_readme_commands import BLOCK
 
 from sqe.data.validate import ValidateOptions, validate_data_dir
 
@@ -94,6 +95,8 @@ def test_stages_end_to_end(recipe):
     assert page.count('class="region-row"') == len((analysis / "regions.tsv").read_text().splitlines()) - 1
     assert len(list((analysis / "report_files").glob("*.flac"))) == min(8, n_test)
 
+    documented_analysis_runs_as_written(recipe)
+
     cache = recipe / "dump" / "feature_cache"
     assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
 
@@ -116,3 +119,28 @@ def test_stages_end_to_end(recipe):
     assert missing.returncode == 1
     assert "stage 2 needs data/local/mini_speech/test_ood/wav.scp" in missing.stderr
     assert "run: ./run.sh --stage 1 --stop_stage 2" in missing.stderr
+
+
+def documented_analysis_runs_as_written(recipe):
+    """The READMEs' analysis blocks (README.md's worked example, egs/mini/README.md's own recordings), copied into
+    a fresh shell in egs/mini as a reader would: only PATH and HOME set, no environment active."""
+    mine = recipe / "my_recordings"
+    mine.mkdir(exist_ok=True)
+    for line in (recipe / "data" / "mini_test_real_mixup" / "wav.scp").read_text().splitlines()[:2]:
+        path = line.split(maxsplit=1)[1]
+        shutil.copy(recipe / path if not os.path.isabs(path) else path, mine)
+    blocks = [b for doc in ("README.md", "egs/mini/README.md") for b in BLOCK.findall((REPO / doc).read_text())
+              if "sqe.bin.analyze" in b and ("mini_test_real_mixup" in b or "my_recordings/" in b)]
+    assert len(blocks) == 2, blocks
+    venv = os.environ.get("VIRTUAL_ENV")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (venv and p.startswith(venv)))
+    env = {"PATH": path, "HOME": os.environ.get("HOME", "/root")}
+    for block in blocks:
+        res = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=recipe, capture_output=True, text=True,
+                             env=env, timeout=300)
+        assert res.returncode == 0, (block, res.stderr[-2000:])
+    worked = recipe / "exp" / "con1" / "analysis" / "mini_test_real_mixup"
+    assert (worked / "report.html").is_file()
+    own = json.loads((recipe / "exp" / "con1" / "analysis" / "mine" / "summary.json").read_text())
+    assert [r["status"] for r in own["files"]] == ["ok", "ok"]
+    assert (recipe / "exp" / "con1" / "analysis" / "mine" / "report.html").is_file()
