@@ -101,6 +101,15 @@ def teacher_arks(d: Path, out: Path, q_ref: float = 4.5, q_deg: float = 2.0, ski
     (out / "vad" / "vad_segments").write_text("".join(f"{u}-000 {u} 0.000 {n[u] * 0.02:.3f}\n" for u in dd.utts))
 
 
+def need(reason: str | None, require_env: str) -> None:
+    """Skip with ``reason`` when something a test needs is missing, unless ``require_env`` is "1" (test/run.sh
+    sets it where it could install the missing thing): then the test fails, saying what is missing."""
+    if reason and os.environ.get(require_env) == "1":
+        pytest.fail(f"{require_env}=1 (test/run.sh as root with apt-get) but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def tiny_package(tmp_path_factory) -> Path:
     """A tiny contrastive model trained on generated audio (about 25 s on 2 cores) and packed; read-only."""

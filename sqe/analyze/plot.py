@@ -13,6 +13,7 @@ from sqe.audio.speech import FRAME_S
 from sqe.utils.atomic import atomic_path
 
 DPI = 80
+DYNAMIC_DB = 80.0  # spectrogram colour range below its 99.5th percentile
 MAX_COLUMNS = 3000  # spectrogram columns drawn, whatever the length (a long file is subsampled in time)
 
 
@@ -25,6 +26,12 @@ def spectrogram(wav: np.ndarray, n_fft: int = 512) -> tuple[np.ndarray, float]:
     frames = padded[idx] * np.hanning(n_fft).astype(np.float32)
     power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
     return 10 * np.log10(power.T + 1e-10), hop / TARGET_SR
+
+
+def colour_range(spec: np.ndarray) -> tuple[float, float]:
+    """(vmin, vmax) of a dB spectrogram's colours: DYNAMIC_DB below its 99.5th percentile."""
+    top = float(np.percentile(spec, 99.5))
+    return top - DYNAMIC_DB, top
 
 
 def plot_file(path: Path, wav: np.ndarray, result: FileAnalysis, detector: str) -> None:
@@ -48,8 +55,8 @@ def figure(wav: np.ndarray, result: FileAnalysis, detector: str):
     width = min(24.0, 6.0 + result.duration_s / 4)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(width, 6), dpi=DPI, sharex=True,
                                    gridspec_kw={"height_ratios": [3, 2]})
-    top = np.percentile(spec, 99.5)
-    ax1.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=top - 80, vmax=top,
+    vmin, vmax = colour_range(spec)
+    ax1.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax,
                extent=(0, spec.shape[1] * col_s, 0, 8000))
     for r in result.regions:
         ax1.axvspan(r.onset, r.offset, color="cyan", alpha=0.25)

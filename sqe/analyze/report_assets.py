@@ -11,7 +11,6 @@ from sqe.audio.io import TARGET_SR
 from sqe.utils.atomic import atomic_path
 
 ASSET_DIR = "report_files"
-DYNAMIC_DB = 80.0  # spectrogram colour range below its 99.5th percentile
 
 
 def asset_paths(out: Path, name: str) -> tuple[Path, Path]:
@@ -32,12 +31,12 @@ def write_assets(out: Path, name: str, wav: np.ndarray) -> None:
     import matplotlib.pyplot as plt
     import soundfile as sf
 
-    from sqe.analyze.plot import spectrogram
+    from sqe.analyze.plot import colour_range, spectrogram
 
     spec_path, audio_path = asset_paths(out, name)
     spec, _ = spectrogram(wav)
-    top = float(np.percentile(spec, 99.5))
-    with atomic_path(spec_path) as tmp:
-        plt.imsave(tmp, spec[::-1], cmap="magma", vmin=top - DYNAMIC_DB, vmax=top, format="png")
+    vmin, vmax = colour_range(spec)
+    with atomic_path(spec_path) as tmp:  # the same colours as the PNG figures
+        plt.imsave(tmp, spec[::-1], cmap="magma", vmin=vmin, vmax=vmax, format="png")
     with atomic_path(audio_path) as tmp:  # float beyond +-1 would wrap around in PCM: clip it
         sf.write(tmp, np.clip(wav, -1.0, 1.0), TARGET_SR, format="FLAC", subtype="PCM_16")

@@ -40,15 +40,17 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
     from sqe.analyze.report_assets import has_assets, write_assets
 
     rows, regions = [], []
+    done_ok = 0  # inputs analysed so far (resumed or now): the first png_limit of them get figures
     package = str(analyzer.package.path)
     for item in progress(inputs, desc="analyze", unit="file"):
-        shown = png_limit is None or sum(r["status"] == "ok" for r in rows) < png_limit
+        shown = png_limit is None or done_ok < png_limit
         previous = _resumed(out, item) if resume else None
         if previous is not None:
             if html and shown and not has_assets(out, item.name):  # the run before had no report
                 write_assets(out, item.name, read_signal(item, analyzer.conf.channel).wav)
             rows.append(previous[0])
             regions += previous[1]
+            done_ok += 1
             continue
         try:
             signal = read_signal(item, analyzer.conf.channel)
@@ -68,6 +70,7 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
             write_assets(out, item.name, signal.wav)
         rows.append(summary_row(result, item.entry))
         regions += region_lines(result)
+        done_ok += 1
     settings = {"package": package, "detector": analyzer.conf.detector, "threshold": analyzer.threshold,
                 "embedding": analyzer.package.embedding, "conf": asdict(analyzer.conf)}
     write_summary(out, rows, regions, settings)

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, recipe_tree
+from conftest import REPO, need, recipe_tree
 from slurm_cluster import Cluster, unavailable
 
 from sqe.dispatch.slurm import DEFAULT_CONF, parse_conf, sbatch_flags
@@ -22,11 +22,7 @@ pytestmark = pytest.mark.slurm
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    reason = unavailable()
-    if reason and os.environ.get("SQE_REQUIRE_SLURM") == "1":
-        pytest.fail(f"SQE_REQUIRE_SLURM=1 (test/run.sh as root with apt-get) but {reason}")
-    if reason:
-        pytest.skip(reason)
+    need(unavailable(), "SQE_REQUIRE_SLURM")
     c = Cluster(tmp_path_factory.mktemp("slurm")).start()
     yield c
     c.stop()

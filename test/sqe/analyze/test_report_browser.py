@@ -7,13 +7,12 @@ and then sets SQE_REQUIRE_CHROMIUM=1, which turns that skip into a failure.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import time
 
 import numpy as np
 import pytest
-from conftest import write_audio
+from conftest import need, write_audio
 from model_factories import degrade, speech_like
 
 # the flags a closed network needs (no background connections) and a root user needs (no sandbox)
@@ -38,11 +37,7 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    reason = _missing()
-    if reason and os.environ.get("SQE_REQUIRE_CHROMIUM") == "1":
-        pytest.fail(f"SQE_REQUIRE_CHROMIUM=1 (test/run.sh as root with apt-get) but {reason}")
-    if reason:
-        pytest.skip(reason)
+    need(_missing(), "SQE_REQUIRE_CHROMIUM")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
