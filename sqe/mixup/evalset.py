@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
+from sqe.audio.distance import frame_distance
 from sqe.audio.io import TARGET_SR, load_audio, write_wav
-from sqe.audio.speech import regions_from_frames
+from sqe.audio.speech import dilate, regions_from_frames
 from sqe.data.arks import check_frames, mismatched_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
-from sqe.mixup.masks import MixupConf, allowed_region, sample_mask, skip_reason
+from sqe.mixup.masks import MixupConf, allowed_region, frames_of, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix
 from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import FRAME_RATE, num_frames
@@ -40,16 +42,36 @@ def _eval_mixup() -> MixupConf:
 class MixupSetConf:
     seed: int = 0
     mixup: MixupConf = field(default_factory=_eval_mixup)  # p is ignored: every pair is mixed once if it can be
+    # What the constraints read (with mixup.constrained). teacher: the teacher's frame scores, as the paper
+    # (min_mos_ref, max_mos_deg and diff_threshold on q_ref and q_deg). signal: the audio and the corpus labels,
+    # so the set does not depend on a trained model and is the same on every machine and for every seed: a
+    # pair is skipped when its utt2mos label is above max_mos_deg, and segments go where the degraded signal's
+    # log-spectral distance from its reference (sqe.audio.distance) exceeds min_distance_db (dilated by
+    # dilation_s, cut by the speech regions). min_mos_ref and diff_threshold are then not used (a reference
+    # has no label of its own in a data dir). The teacher still gives the pseudo-targets (qpseudo, utt2mos).
+    constraints_from: Literal["teacher", "signal"] = "teacher"
+    min_distance_db: float = 1.0
 
     def __post_init__(self) -> None:
         if self.mixup.domain != "waveform":
             raise ValueError("mixup.domain: evaluation sets are spliced waveforms (domain: waveform)")
+        if self.min_distance_db < 0:
+            raise ValueError("min_distance_db must be >= 0")
 
 
 def _seed(seed: int, key: str) -> list[int]:
     import zlib
 
     return [seed, zlib.crc32(key.encode())]
+
+
+def signal_region(ref: np.ndarray, deg: np.ndarray, speech: np.ndarray | None, conf: MixupSetConf) -> np.ndarray:
+    """Frames where the pair audibly differs ({distance > min_distance_db} dilated), inside the speech regions."""
+    width = frames_of(conf.mixup.dilation_s) if conf.mixup.dilation_s > 0 else 0
+    region = dilate(frame_distance(ref, deg) > conf.min_distance_db, width)
+    if conf.mixup.use_vad and speech is not None:
+        region &= speech.astype(bool)
+    return region
 
 
 def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: MixupSetConf) -> Counter:
@@ -66,6 +88,10 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
             raise DataError("mixup.use_vad needs the speech regions of the data dir (--vad, from sqe.bin.compute_vad)")
         speech = read_speech_frames(vad, frames)
     # without utt2cls every degraded segment is of one class, 'unknown' (degraded, type not known)
+    by_signal = conf.mixup.constrained and conf.constraints_from == "signal"
+    if by_signal and "utt2mos" not in dd:
+        raise DataError(f"{data} has no utt2mos: constraints_from: signal skips pairs by their labels "
+                        "(mixup.max_mos_deg)")
     classes = sorted({dd["utt2cls"][u] for u in dd.utts} - {"clean"}) if "utt2cls" in dd else [UNKNOWN]
     cls2id = {"clean": CLEAN, **{c: i + 1 for i, c in enumerate(classes)}}
     stats: Counter = Counter()
@@ -80,12 +106,20 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         ref = load_audio(dd["ref.scp"][utt], utt)
         deg = load_audio(dd["wav.scp"][utt], utt)
         cls = dd["utt2cls"][utt] if "utt2cls" in dd else UNKNOWN
-        reason = "length mismatch" if ref.size != deg.size else skip_reason(q_ref[utt], q_deg[utt], conf.mixup)
+        if ref.size != deg.size:
+            reason = "length mismatch"
+        elif by_signal:
+            reason = "label above max_mos_deg" if dd["utt2mos"][utt] > conf.mixup.max_mos_deg else None
+        else:
+            reason = skip_reason(q_ref[utt], q_deg[utt], conf.mixup)
         if reason is None and cls == "clean":
             reason = "clean source"
         if reason is None:
-            allowed = allowed_region(q_ref[utt], q_deg[utt], speech.get(utt), conf.mixup) if conf.mixup.constrained \
-                else None
+            if by_signal:
+                allowed = signal_region(ref, deg, speech.get(utt), conf)
+            else:
+                allowed = allowed_region(q_ref[utt], q_deg[utt], speech.get(utt), conf.mixup) \
+                    if conf.mixup.constrained else None
             mask = sample_mask(frames[utt], conf.mixup, rng, allowed)
             reason = None if mask.any() else "no allowed region"
         if reason is not None:
@@ -108,7 +142,8 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         durations.append(f"{key}.wav\t{m.wav.size / TARGET_SR:.5f}")
         stats["mixed"] += 1
     if not stats["mixed"]:
-        hint = ("; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "
+        hint = ("; no degraded signal differs from its reference by min_distance_db inside the speech regions"
+                if by_signal else "; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "
                 "diff_threshold): an under-trained teacher needs looser ones, or mixup.constrained: false"
                 if conf.mixup.constrained else "")
         raise DataError(f"{data}: no pair could be mixed ({dict(stats)}){hint}")

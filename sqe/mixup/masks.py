@@ -52,7 +52,7 @@ class MixupConf:
             raise ValueError("need 0 < min_dur <= max_dur")
 
 
-def _frames(seconds: float) -> int:
+def frames_of(seconds: float) -> int:
     return max(1, int(round(seconds * FRAME_RATE)))
 
 
@@ -69,7 +69,7 @@ def sample_mask(n_frames: int, conf: MixupConf, rng: np.random.Generator, allowe
     """Boolean frame mask: the union of the drawn segments. With ``allowed``, every segment lies inside one
     allowed run (shortened to the run if the run is shorter, dropped if the run is below ``min_dur``)."""
     mask = np.zeros(n_frames, dtype=bool)
-    lo, hi = _frames(conf.min_dur), _frames(conf.max_dur)
+    lo, hi = frames_of(conf.min_dur), frames_of(conf.max_dur)
     if allowed is None:
         runs = [(0, n_frames)]
     else:
@@ -89,7 +89,7 @@ def sample_mask(n_frames: int, conf: MixupConf, rng: np.random.Generator, allowe
 
 def allowed_region(q_ref: np.ndarray, q_deg: np.ndarray, speech: np.ndarray | None, conf: MixupConf) -> np.ndarray:
     """Where the contrastive constraints let a segment go: {q_ref - q_deg > threshold} dilated, and speech."""
-    region = dilate(q_ref - q_deg > conf.diff_threshold, _frames(conf.dilation_s) if conf.dilation_s > 0 else 0)
+    region = dilate(q_ref - q_deg > conf.diff_threshold, frames_of(conf.dilation_s) if conf.dilation_s > 0 else 0)
     if conf.use_vad and speech is not None:
         region &= speech.astype(bool)
     return region

@@ -194,3 +194,49 @@ def test_a_teacher_with_another_frame_rate_is_rejected():
     model.forward = lambda wav, lengths: Out()  # a 25 Hz model
     with pytest.raises(SqeError, match="25 frames per second; sqe's arks and masks need 50"):
         check_frame_rate(model, torch.device("cpu"))
+
+
+def _degrade_second_half_only(d):
+    """Make utt2-utt4's degraded signals equal to their references in the first half (bit-equal frames)."""
+    src = DataDir.load(d)
+    for utt in src.utts:
+        ref, sr = sf.read(src["ref.scp"][utt], dtype="float32")
+        deg, _ = sf.read(src["wav.scp"][utt], dtype="float32")
+        deg[: ref.size // 2] = ref[: ref.size // 2]
+        sf.write(src["wav.scp"][utt], deg, sr, subtype="FLOAT")
+    return ref.size // 2 // 320  # the first frame whose window holds no untouched sample is a few later
+
+
+def test_mixup_set_with_signal_constraints_ignores_the_teacher(tmp_path):
+    d = make_data_dir(tmp_path, n=4, seconds=4.0)  # utt1 clean, utt2..4 with MOS labels 2.0, 2.5, 3.0
+    half = _degrade_second_half_only(d)
+    teacher_arks(d, tmp_path / "t")
+    teacher_arks(d, tmp_path / "t2", q_ref=3.0, q_deg=2.9)  # another teacher: fails diff_threshold everywhere
+    signal = MixupSetConf(seed=1, constraints_from="signal",
+                          mixup=replace(MixupSetConf().mixup, max_mos_deg=2.7, dilation_s=0.0))
+    stats = make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "a", signal)
+    assert stats == {"mixed": 2, "skipped: clean source": 1, "skipped: label above max_mos_deg": 1}  # utt4: 3.0
+    again = make_mixup_set(d, tmp_path / "t2", tmp_path / "t2" / "vad", tmp_path / "b", signal)
+    assert again == stats
+    la, lb = read_arrays(tmp_path / "a" / "frame_cls.scp"), read_arrays(tmp_path / "b" / "frame_cls.scp")
+    assert sorted(la) == sorted(lb) == ["utt2-mix", "utt3-mix"]
+    for key in la:
+        np.testing.assert_array_equal(la[key], lb[key])  # the same set whatever the teacher says
+        assert la[key][:half + 1].sum() == 0 and la[key].sum() >= 20  # only where the signals differ
+    with pytest.raises(DataError, match="diff_threshold"):  # the teacher's constraints leave nothing
+        make_mixup_set(d, tmp_path / "t2", tmp_path / "t2" / "vad", tmp_path / "c", MixupSetConf(seed=1))
+    (d / "utt2mos").unlink()
+    with pytest.raises(DataError, match="has no utt2mos"):
+        make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "c", signal)
+    assert not (tmp_path / "c").exists()
+
+
+def test_signal_constraints_when_no_pair_differs(tmp_path):
+    d = make_data_dir(tmp_path, n=2, seconds=2.0)
+    src = DataDir.load(d)
+    ref, sr = sf.read(src["ref.scp"]["utt2"], dtype="float32")
+    sf.write(src["wav.scp"]["utt2"], ref, sr, subtype="FLOAT")  # "degraded" = its reference
+    teacher_arks(d, tmp_path / "t")
+    with pytest.raises(DataError, match=r"no allowed region': 1.*differs from its reference by min_distance_db"):
+        make_mixup_set(d, tmp_path / "t", tmp_path / "t" / "vad", tmp_path / "out",
+                       MixupSetConf(constraints_from="signal"))
