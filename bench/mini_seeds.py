@@ -1,18 +1,27 @@
 #!/usr/bin/env python3
-"""Benchmark: how much egs/mini's numbers move with the training seed of the mix-up models.
+"""Benchmark: how much egs/mini's numbers move with the training seed.
 
 Retrains models of a finished egs/mini run (kept by `bench/mini_recipe.py --keep DIR`) with other training
-seeds, on the same data, teacher and evaluation sets, and tables each target metric per seed with its mean
-and standard deviation. The recipe's own run (exp/<model>, its config's seed) is the first column.
+seeds and tables each target metric per seed with its mean and standard deviation. The recipe's own run
+(exp/<model>, its config's seed) is the first column. Two kinds of seed:
+
+- default: the mix-up models only, on the recipe's data, teacher and evaluation sets (stage 7's training and
+  stages 8-9's enrollment, inference and scoring into exp_seeds/<model>/seed<K>/);
+- `--pipeline`: the whole chain from the teacher on. Seed K also trains its own Baseline (stage 3) and
+  scores mini_train with it (stage 5), and its mix-up models learn from that teacher's pseudo-targets
+  (exp_seeds/pipeline/seed<K>/{baseline,teacher,<model>}/). The Baseline is tabled too. The evaluation sets
+  are the recipe's: they do not depend on the teacher (conf/mixup_set.yaml, constraints_from: signal).
+  This is the spread to expect between two runs of the recipe, and between machines (README, "Other
+  machines"): the teacher's float order moves everything after it.
 
 Usage (from the repository root, environment active):
     python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2
+    python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2 --pipeline
 
-Each seed runs stage 7's training and stages 8-9's enrollment, inference and scoring commands with the
-recipe's arguments into exp_seeds/<model>/seed<K>/ (scoring without CON2's cross-detection, which only
-adds Table 6). The stages are idempotent, so an interrupted benchmark continues where it stopped. Writes
-exp_seeds/summary.json and exp_seeds/summary.md and prints the Markdown. About 3-4 minutes per model and
-seed on 2 CPU cores.
+Scoring runs without CON2's cross-detection, which only adds Table 6. The stages are idempotent, so an
+interrupted benchmark continues where it stopped. Writes exp_seeds/summary[_pipeline].{json,md} and prints
+the Markdown. About 3-4 minutes per model and seed on 2 CPU cores, plus about 4 for a pipeline seed's
+Baseline and teacher scores.
 """
 from __future__ import annotations
 
@@ -45,13 +54,28 @@ METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
            ("verification EER single [%]", ("segments", "{emb}", "max1", "eer"), 100.0)]
 
 
-def stage_commands(model: str, seed: int, out: Path) -> list[list[str]]:
-    """The sqe.bin calls of egs/mini's stages 7-9 for one model, trained with ``seed`` into ``out``."""
+def train_command(model: str, seed: int, out: Path, teacher: Path) -> list[str]:
+    """Stage 3's call for the Baseline, stage 7's (pseudo-targets from ``teacher``) for a mix-up model."""
+    cmd = [sys.executable, "-m", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--seed", str(seed),
+           "--train_data", "data/mini_train", "--valid_data", "data/mini_val", "--out", str(out)]
+    if model != "baseline":
+        cmd += ["--train_scores", str(teacher / "mini_train"), "--train_vad", "dump/vad/mini_train",
+                "--valid_mixup", "data/mini_val_mixup"]
+    return cmd
+
+
+def teacher_command(baseline: Path, teacher: Path) -> list[str]:
+    """Stage 5's call for the training set: the Baseline's frame scores of its degraded and reference signals."""
+    return [sys.executable, "-m", "sqe.bin.dump_frame_scores", "--model", str(baseline / "checkpoints" / "best.pt"),
+            "--data", "data/mini_train", "--out", str(teacher / "mini_train")]
+
+
+def stage_commands(model: str, seed: int, out: Path, teacher: Path = Path("dump/teacher")) -> list[list[str]]:
+    """The sqe.bin calls of egs/mini's stages 7-9 (3, 8 and 9 for the Baseline) for one model, trained with
+    ``seed`` into ``out``."""
     ckpt = str(out / "checkpoints" / "best.pt")
     py = [sys.executable, "-m"]
-    cmds = [py + ["sqe.bin.train", "--conf", f"conf/{model}.yaml", "--seed", str(seed), "--train_data",
-                  "data/mini_train", "--valid_data", "data/mini_val", "--train_scores", "dump/teacher/mini_train",
-                  "--train_vad", "dump/vad/mini_train", "--valid_mixup", "data/mini_val_mixup", "--out", str(out)],
+    cmds = [train_command(model, seed, out, teacher),
             py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_val", "--source", "ref.scp",
                   "--out", str(out / "enroll" / "mini_val_ref")],
             py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_enroll_ood", "--source", "wav.scp",
@@ -79,6 +103,24 @@ def metric_value(metrics: dict, path: tuple[str, ...], emb: str) -> float | None
     return None if node is None else float(node)
 
 
+def pipeline_commands(models: list[str], seed: int, root: Path) -> dict[str, list[list[str]]]:
+    """Model -> its calls for one pipeline seed under ``root``: the Baseline and its teacher scores first."""
+    teacher = root / "teacher"
+    base = stage_commands("baseline", seed, root / "baseline")
+    cmds = {"baseline": base[:1] + [teacher_command(root / "baseline", teacher)] + base[1:]}
+    for model in models:
+        cmds[model] = stage_commands(model, seed, root / model, teacher)
+    return cmds
+
+
+def detection_embedding(metrics: dict, model: str) -> str:
+    """The embedding each table reports, fixed in advance as in RESULTS.md: z~ for the contrastive models,
+    the frame MOS for the Baseline (its detection by MOS threshold), z_MOS otherwise."""
+    if "z_tilde" in metrics["detection"]:
+        return "z_tilde"
+    return "mos" if model == "baseline" else "z_mos"
+
+
 def summarize(runs: dict[str, dict[str, dict]], model: str) -> dict:
     """Per test set and metric: the value of every run (seed label -> metrics.json by set), mean and SD."""
     out: dict = {}
@@ -89,8 +131,7 @@ def summarize(runs: dict[str, dict[str, dict]], model: str) -> dict:
             for seed, by_set in runs.items():
                 m = by_set.get(s)
                 if m is not None:
-                    emb = "z_tilde" if "z_tilde" in m["detection"] else "z_mos"  # fixed in advance, as in RESULTS
-                    v = metric_value(m, path, emb)
+                    v = metric_value(m, path, detection_embedding(m, model))
                     if v is not None:
                         values[seed] = v * scale
             if values:
@@ -120,38 +161,56 @@ def read_results(root: Path) -> dict[str, dict]:
             for s in SCORED if (root / "results" / s / "metrics.json").is_file()}
 
 
+def plan(models: list[str], seeds: list[int], pipeline: bool, recipe: Path) -> list[tuple[str, str, Path, list]]:
+    """(model, seed label, output dir, calls) in the order they must run: the recipe's own run first (only its
+    validation sets scored on their own), then each seed (a pipeline seed's Baseline before its models)."""
+    if pipeline:
+        models = ["baseline", *models]
+    steps = [(m, f"{config_seed(recipe / 'exp' / m)} (recipe)", Path("exp") / m, valid_score_commands(Path("exp") / m))
+             for m in models]
+    for seed in seeds:
+        if pipeline:
+            root = Path("exp_seeds") / "pipeline" / f"seed{seed}"
+            steps += [(m, str(seed), root / m, cmds)
+                      for m, cmds in pipeline_commands(models[1:], seed, root).items()]
+        else:
+            out = Path("exp_seeds")
+            steps += [(m, str(seed), out / m / f"seed{seed}", stage_commands(m, seed, out / m / f"seed{seed}"))
+                      for m in models]
+    return steps
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", type=Path, required=True, help="egs/mini directory of a finished run")
     parser.add_argument("--models", nargs="+", default=["con1"], help="mix-up models to retrain")
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="training seeds (besides the recipe's own)")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="each seed also trains its own Baseline and teacher scores (the whole chain)")
     args = parser.parse_args()
     recipe = args.recipe.resolve()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
            "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
-    summaries, text = [], []
-    for model in args.models:
+    for model in (["baseline"] if args.pipeline else []) + args.models:
         own = recipe / "exp" / model
         if not (own / "results" / "mini_test_mixup" / "metrics.json").is_file():
             print(f"{own}: no results; run the recipe first (bench/mini_recipe.py --keep DIR)", file=sys.stderr)
             return 1
-        jobs = [(f"{config_seed(own)} (recipe)", Path("exp") / model, valid_score_commands(Path("exp") / model))]
-        jobs += [(str(seed), Path("exp_seeds") / model / f"seed{seed}",
-                  stage_commands(model, seed, Path("exp_seeds") / model / f"seed{seed}")) for seed in args.seeds]
-        runs = {}
-        for label, out, cmds in jobs:
-            for cmd in cmds:
-                print("+", " ".join(cmd[2:]), file=sys.stderr, flush=True)
-                if subprocess.run(cmd, cwd=recipe, env=env).returncode != 0:
-                    print(f"failed: {' '.join(cmd[2:])} (log above)", file=sys.stderr)
-                    return 1
-            runs[label] = read_results(recipe / out)
-        summaries.append(summarize(runs, model))
-        text += markdown(summaries[-1])
+    runs: dict[str, dict[str, dict]] = {}
+    for model, label, out, cmds in plan(args.models, args.seeds, args.pipeline, recipe):
+        for cmd in cmds:
+            print("+", " ".join(cmd[2:]), file=sys.stderr, flush=True)
+            if subprocess.run(cmd, cwd=recipe, env=env).returncode != 0:
+                print(f"failed: {' '.join(cmd[2:])} (log above)", file=sys.stderr)
+                return 1
+        runs.setdefault(model, {})[label] = read_results(recipe / out)
+    summaries = [summarize(by_seed, model) for model, by_seed in runs.items()]
+    text = [line for summary in summaries for line in markdown(summary)]
     dest = recipe / "exp_seeds"
     dest.mkdir(exist_ok=True)
-    write_text_atomic(dest / "summary.json", json.dumps(summaries, indent=2) + "\n")
-    write_text_atomic(dest / "summary.md", "\n".join(text) + "\n")
+    name = "summary_pipeline" if args.pipeline else "summary"
+    write_text_atomic(dest / f"{name}.json", json.dumps(summaries, indent=2) + "\n")
+    write_text_atomic(dest / f"{name}.md", "\n".join(text) + "\n")
     print("\n".join(text))
     return 0
 

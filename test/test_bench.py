@@ -73,6 +73,35 @@ def test_seed_runs_use_the_recipe_stage_arguments():
     assert all("--valid_data" not in c and c[-1].endswith(".valid") for c in cmds[-2:])  # validation on its own
 
 
+def test_a_pipeline_seed_trains_its_own_teacher_first_and_its_models_learn_from_it(tmp_path):
+    bench = load("mini_seeds")
+    recipe = (REPO / "egs" / "mini" / "run.sh").read_text()
+    recipe = " ".join(recipe.replace('"', "").replace("\\\n", " ").split())
+    for model in ("baseline", "con1"):
+        (tmp_path / "exp" / model).mkdir(parents=True)
+        (tmp_path / "exp" / model / "config.yaml").write_text("seed: 0\n")
+    steps = bench.plan(["con1"], [4], True, tmp_path)
+    assert [(m, label) for m, label, _, _ in steps] == [("baseline", "0 (recipe)"), ("con1", "0 (recipe)"),
+                                                         ("baseline", "4"), ("con1", "4")]
+    root = bench.Path("exp_seeds/pipeline/seed4")
+    base, con1 = steps[2][3], steps[3][3]
+    verbs = [c[c.index("-m") + 1] for c in base[:3]]
+    assert verbs == ["sqe.bin.train", "sqe.bin.dump_frame_scores", "sqe.bin.enroll"]
+    train = base[0][base[0].index("sqe.bin.train") + 1:]
+    assert train[train.index("--seed") + 1] == "4" and "--train_scores" not in train  # stage 3's inputs
+    assert f"--conf ${{conf_dir}}/baseline.yaml --train_data data/mini_train --valid_data data/mini_val" in recipe
+    teacher = base[1]
+    assert teacher[teacher.index("--model") + 1] == str(root / "baseline" / "checkpoints" / "best.pt")
+    assert teacher[teacher.index("--out") + 1] == str(root / "teacher" / "mini_train")
+    con1_train = con1[0]
+    assert con1_train[con1_train.index("--train_scores") + 1] == teacher[teacher.index("--out") + 1]
+    assert con1_train[con1_train.index("--out") + 1] == str(root / "con1")
+    assert all("data/mini_test_mixup" in " ".join(c) for c in (base[-5], con1[-5]))  # the recipe's sets
+    det = {"mos": {"frame_eer": 0.3}, "z_mos": {"frame_eer": 0.2}}  # a Baseline has no z~
+    summary = bench.summarize({"0": {"mini_test_mixup": {"detection": det}}}, "baseline")
+    assert summary["sets"]["mini_test_mixup"]["frame EER [%]"]["mean"] == pytest.approx(30.0)  # by its MOS
+
+
 def test_compare_runs_finds_equal_tables_and_the_first_diverging_epoch(tmp_path):
     bench = load("compare_runs")
     (tmp_path / "a").write_text("u1 2.5\nu2 3.0\n")
