@@ -13,6 +13,7 @@ ngpu=1                      # GPUs for inference (0 = CPU)
 model_dir=../nisqa/exp      # where the models of egs/nisqa are (<model>/checkpoints/best.pt)
 models="baseline sup1 sup2 con1 con2"  # models evaluated
 overwrite=false             # true: rerun stages even when their outputs are up to date
+mixup_set_conf=conf/mixup_set.yaml  # stage 7: the evaluation sets (teacher constraints, as the paper)
 vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local or slurm (default: $SQE_CMD_BACKEND, else local)
 
@@ -24,6 +25,7 @@ Usage: $0 [options]        (corpus paths: db.sh; models: ../nisqa)
                              backend shares this machine's GPUs between them, Slurm queues each on its own)
   --model_dir DIR            models trained by egs/nisqa (default: ${model_dir})
   --models "..."             models evaluated (default: ${models})
+  --mixup_set_conf YAML      stage 7's config (default: ${mixup_set_conf})
   --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
 Stages:
   1  LibriSpeech dev-clean and test-clean -> data/librispeech_{dev,test}_clean     (db.sh: LIBRISPEECH)
@@ -116,7 +118,7 @@ if stage_on 7 "fixed partial-mix-up sets -> data/<set>_mixup"; then
     require 5 "dump/vad/${set}/vad_segments"
     require 6 "dump/teacher/${set}/qdeg.scp"
     run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
-      --conf conf/mixup_set.yaml --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
+      --conf "${mixup_set_conf}" --data "data/${set}" --scores "dump/teacher/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" "${extra[@]}"
   done
   wait_stages

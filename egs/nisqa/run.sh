@@ -16,6 +16,7 @@ nisqa_resample=on_the_fly   # NISQA's 48 kHz files: resampled on_the_fly or conv
 train_args=""               # extra options of every training, e.g. "--set optim.epochs=50 batch.max_utts=32"
 loader_workers=8            # processes per training rank that read, resample and mix the batches (0: the rank itself)
 overwrite=false             # true: rerun stages even when their outputs are up to date
+mixup_set_conf=conf/mixup_set.yaml  # stage 6: the evaluation sets (teacher constraints, as the paper)
 vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 forms=code                  # loss and model forms: code = the authors' released code (conf/<model>.yaml), which the
                             # published numbers come from; paper = the paper text's (conf/paper/<model>.yaml; writes
@@ -33,6 +34,7 @@ Usage: $0 [options]        (corpus paths: db.sh)
   --train_args "..."         extra training options (e.g. "--set optim.epochs=50")
   --loader_workers N         batch-making processes per training rank (default: ${loader_workers}; 0: none)
   --forms code|paper         loss/model forms: the authors' code (default, conf/) or the paper text (conf/paper/)
+  --mixup_set_conf YAML      stage 6's config (default: ${mixup_set_conf})
   --overwrite true|false     rerun up-to-date stages              --cmd_backend local|slurm
 Stages:
   1  NISQA corpus -> data/nisqa_{train_sim,val_sim,test_for,test_p501,test_sim,...}   (db.sh: NISQA)
@@ -126,7 +128,7 @@ if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
       require "stage 5 of the default forms (./run.sh --stage 3 --stop_stage 6)" "${eval_teacher_dir}/${set}/qdeg.scp"
     fi
     run_stage_bg "${train_cmd}" "data/${set}_mixup/log/make_mixup_set.log" sqe.bin.make_mixup_set \
-      --conf conf/mixup_set.yaml --data "data/${set}" --scores "${eval_teacher_dir}/${set}" --vad "dump/vad/${set}" \
+      --conf "${mixup_set_conf}" --data "data/${set}" --scores "${eval_teacher_dir}/${set}" --vad "dump/vad/${set}" \
       --out "data/${set}_mixup" "${extra[@]}"
   done
   wait_stages

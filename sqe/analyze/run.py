@@ -32,10 +32,12 @@ def _resumed(out: Path, item: Input) -> tuple[dict[str, Any], list[str]] | None:
 
 
 def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool = True,
-                   png_limit: int | None = None, resume: bool = False, html: bool = False) -> list[dict[str, Any]]:
+                   png_limit: int | None = None, resume: bool = False, html: bool = False,
+                   summary_dir: Path | None = None) -> list[dict[str, Any]]:
     """Analyse ``inputs`` into ``out`` (figures, and with ``html`` the report's spectrogram and audio, of the
     first ``png_limit`` analysed files, all if None; then ``out/report.html``); returns the summary rows (status
-    'ok' or 'failed')."""
+    'ok' or 'failed'). With ``summary_dir`` (one part of a JOB array) the summary and regions go there and no
+    report is written: the collecting call (sqe.analyze.parts) makes them for every part."""
     from sqe.analyze.plot import plot_file
     from sqe.analyze.report_assets import has_assets, write_assets
 
@@ -73,8 +75,8 @@ def analyze_inputs(analyzer: Analyzer, inputs: list[Input], out: Path, png: bool
         done_ok += 1
     settings = {"package": package, "detector": analyzer.conf.detector, "threshold": analyzer.threshold,
                 "embedding": analyzer.package.embedding, "conf": asdict(analyzer.conf)}
-    write_summary(out, rows, regions, settings)
-    if html:
+    write_summary(summary_dir or out, rows, regions, settings)
+    if html and summary_dir is None:
         from sqe.analyze.report import write_report
 
         log.info("report: %s", write_report(out))

@@ -11,10 +11,17 @@ images and audio lie beside it in OUT/report_files/). An input that cannot be an
 (unreadable, empty, NaN, too short) is reported in the summary with the reason, the others go on, and the exit
 status is 1.
 
+Archives as a JOB array: `--part K --nparts N` analyses the K-th contiguous block of the inputs (per-file
+outputs in OUT as usual, the block's summary in OUT/parts/partK; figures follow --png_limit per part); the
+same call with --nparts N and without --part joins the N parts into OUT's summary, regions.tsv and report.
+
 Usage:
     python -m sqe.bin.analyze --model exp/con1/package/con1.sqe recordings/ --out exp/con1/analysis/recordings
     python -m sqe.bin.analyze --model con1.sqe.zip --data data/mini_test --png false --out OUT
     python -m sqe.bin.analyze --model con1.sqe.zip take1.wav take2.flac --html --out OUT   # then open OUT/report.html
+    utils/run.py JOB=1:4 OUT/log/analyze.JOB.log python -m sqe.bin.analyze --model PKG archive/ --part JOB \\
+        --nparts 4 --out OUT
+    python -m sqe.bin.analyze --model PKG archive/ --nparts 4 --out OUT      # joins the 4 parts
 """
 from __future__ import annotations
 
@@ -39,6 +46,8 @@ STAGE.add_argument("--model", type=Path, required=True, help="model package (dir
 STAGE.add_argument("inputs", type=Path, nargs="*", default=[], metavar="FILE|DIR", help="audio files or folders")
 STAGE.add_argument("--data", type=Path, help="a Kaldi data dir (wav.scp, optional segments)")
 STAGE.add_argument("--list", dest="list_file", type=Path, help="a file of inputs: 'path' or 'name path' per line")
+STAGE.add_argument("--part", type=int, help="analyse only this block (1-based) of the inputs (a JOB array task)")
+STAGE.add_argument("--nparts", type=int, help="number of blocks; without --part: join the parts' summaries")
 
 
 def _check(ctx: StageContext) -> None:
@@ -48,22 +57,38 @@ def _check(ctx: StageContext) -> None:
     a = ctx.args
     if not a.inputs and a.data is None and a.list_file is None:
         raise SqeError("nothing to analyse: give FILE/DIR arguments, --data or --list")
+    if a.part is not None and a.nparts is None:
+        raise SqeError("--part needs --nparts")
+    if a.nparts is not None and a.nparts < 1:
+        raise SqeError(f"--nparts must be at least 1, got {a.nparts}")
     ctx.prepared = collect_inputs(a.inputs, a.data, a.list_file)
     if not ctx.prepared:
         raise SqeError("no inputs found")
+    if a.part is not None:
+        from sqe.utils.parts import block
+
+        ctx.prepared = block(ctx.prepared, a.part, a.nparts)
 
 
 def _run(ctx: StageContext) -> int:
     import torch
 
     from sqe.analyze.analyzer import Analyzer
+    from sqe.analyze.parts import merge_parts
     from sqe.analyze.run import analyze_inputs
 
+    a = ctx.args
+    if a.nparts is not None and a.part is None:
+        return _report(ctx, merge_parts(a.out, a.nparts, [i.entry for i in ctx.prepared], html=ctx.conf.html))
     if ctx.conf.threads > 0:
         torch.set_num_threads(ctx.conf.threads)
-    analyzer = Analyzer.from_package(ctx.args.model, ctx.conf)
-    rows = analyze_inputs(analyzer, ctx.prepared, ctx.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
-                          resume=ctx.resume, html=ctx.conf.html)
+    analyzer = Analyzer.from_package(a.model, ctx.conf)
+    rows = analyze_inputs(analyzer, ctx.prepared, a.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
+                          resume=ctx.resume, html=ctx.conf.html, summary_dir=ctx.out if a.part is not None else None)
+    return _report(ctx, rows)
+
+
+def _report(ctx: StageContext, rows: list[dict]) -> int:
     failed = [r for r in rows if r["status"] != "ok"]
     regions = sum(r["regions"] or 0 for r in rows)
     ctx.log.info("%d inputs analysed, %d failed, %d degraded regions -> %s/summary.md", len(rows) - len(failed),
@@ -75,14 +100,25 @@ def _run(ctx: StageContext) -> int:
 
 def _identity(ctx: StageContext) -> list:
     from sqe.analyze.inputs import inputs_identity
+    from sqe.analyze.parts import part_dir
+    from sqe.utils.provenance import tree_identity
 
-    return inputs_identity(ctx.prepared)
+    a = ctx.args
+    own = inputs_identity(ctx.prepared)
+    if a.part is None and a.nparts is not None:  # joining the parts: their summaries too
+        return [own, *(tree_identity(part_dir(a.out, k)) for k in range(1, a.nparts + 1))]
+    return own
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # the package, data dir and list must exist; audio files are identified one by one (size and mtime, every
     # file under a folder argument, every wav.scp or list entry), a missing or unreadable one reported per file
-    return STAGE.main(argv, run=_run, check=_check, identity=_identity,
+    def out_dir(args) -> Path:  # a part's config, log and summary; its per-file outputs go to OUT
+        from sqe.analyze.parts import part_dir
+
+        return part_dir(args.out, args.part) if args.part is not None else args.out
+
+    return STAGE.main(argv, run=_run, check=_check, identity=_identity, out_dir=out_dir,
                       inputs=lambda a, c: [p for p in (a.model, a.data, a.list_file) if p])
 
 

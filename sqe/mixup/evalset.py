@@ -108,12 +108,12 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         cls = dd["utt2cls"][utt] if "utt2cls" in dd else UNKNOWN
         if ref.size != deg.size:
             reason = "length mismatch"
+        elif cls == "clean":
+            reason = "clean source"
         elif by_signal:
             reason = "label above max_mos_deg" if dd["utt2mos"][utt] > conf.mixup.max_mos_deg else None
         else:
             reason = skip_reason(q_ref[utt], q_deg[utt], conf.mixup)
-        if reason is None and cls == "clean":
-            reason = "clean source"
         if reason is None:
             if by_signal:
                 allowed = signal_region(ref, deg, speech.get(utt), conf)

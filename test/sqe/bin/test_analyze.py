@@ -181,3 +181,36 @@ def test_a_truncated_wav_in_a_folder_is_reported(tiny_package, tmp_path, analyze
     rows = {r["file"]: r for r in json.loads((out / "summary.json").read_text())["files"]}
     assert rows["a"]["status"] == "ok"
     assert "truncated: the header declares 32000 samples (2.000 s), the file holds 28" in rows["cut"]["reason"]
+
+
+def test_a_folder_in_job_parts_gives_what_one_call_gives(tiny_package, tmp_path, analyze):
+    """Issue 25: --part K --nparts N as a JOB array through utils/run.py (local backend), then the joining call."""
+    rng = np.random.default_rng(33)
+    for i in range(5):
+        x, _ = spliced(4.0, "lpf", 1.0, 2.5, rng) if i % 2 else (speech_like(3.0, rng), None)
+        write_audio(tmp_path / "in" / f"f{i}.wav", x)
+    write_audio(tmp_path / "in" / "short.wav", speech_like(0.2, rng))  # fails in whichever part holds it
+    whole = tmp_path / "whole"
+    assert analyze("--model", tiny_package, tmp_path / "in", "--png", "false", "--out", whole).returncode == 1
+    out = tmp_path / "parts"
+    common = ["--model", tiny_package, tmp_path / "in", "--png", "false", "--nparts", "4", "--out", out]
+    early = analyze(*common)
+    assert early.returncode == 1 and "analysis parts not made yet" in early.stderr and "part1" in early.stderr
+    cmd = [sys.executable, str(REPO / "utils" / "run.py"), "JOB=1:4", str(out / "log" / "analyze.JOB.log"),
+           sys.executable, "-m", "sqe.bin.analyze", *map(str, common[:-4]), "--part", "JOB", *map(str, common[-4:])]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**__import__("os").environ,
+                                                                             "SQE_CMD_BACKEND": "local"})
+    assert res.returncode == 1 and "1 / 4 failed" in res.stderr  # the part with short.wav exits 1, as one call
+    blocks = [json.loads((out / "parts" / f"part{k}" / "summary.json").read_text())["files"] for k in range(1, 5)]
+    assert [len(b) for b in blocks] == [2, 2, 1, 1]
+    joined = analyze(*common)
+    assert joined.returncode == 1 and "5 inputs analysed, 1 failed, 2 degraded regions" in joined.stderr
+    for name in ("regions.tsv", "summary.tsv"):
+        assert (out / name).read_text() == (whole / name).read_text(), name
+    assert json.loads((out / "summary.json").read_text())["files"] == json.loads((whole / "summary.json").read_text())["files"]
+    assert sorted(p.name for p in (out / "files").iterdir()) == sorted(p.name for p in (whole / "files").iterdir())
+    again = analyze(*common)
+    assert "up to date" in again.stderr
+    fewer = analyze("--model", tiny_package, tmp_path / "in" / "f0.wav", "--png", "false", "--nparts", "4",
+                    "--out", out)
+    assert fewer.returncode == 1 and "hold 6 inputs, this call has 1" in fewer.stderr
