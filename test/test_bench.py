@@ -89,7 +89,7 @@ def test_a_pipeline_seed_trains_its_own_teacher_first_and_its_models_learn_from_
     assert verbs == ["sqe.bin.train", "sqe.bin.dump_frame_scores", "sqe.bin.enroll"]
     train = base[0][base[0].index("sqe.bin.train") + 1:]
     assert train[train.index("--seed") + 1] == "4" and "--train_scores" not in train  # stage 3's inputs
-    assert f"--conf ${{conf_dir}}/baseline.yaml --train_data data/mini_train --valid_data data/mini_val" in recipe
+    assert "--conf ${conf_dir}/baseline.yaml --train_data data/mini_train --valid_data data/mini_val" in recipe
     teacher = base[1]
     assert teacher[teacher.index("--model") + 1] == str(root / "baseline" / "checkpoints" / "best.pt")
     assert teacher[teacher.index("--out") + 1] == str(root / "teacher" / "mini_train")
@@ -167,3 +167,24 @@ def test_valid_sweep_rules_and_recipe_values():
         mine = sweep.label_of(sweep.recipe_value(name, mini, "con1"))
         if kind in ("train", "data", "score"):  # the recipe's own setting is one of the values swept
             assert mine in {sweep.label_of(v) for v in values}, name
+
+
+def test_paper_corpora_bench_writes_the_trees_and_prints_the_db_variables(tmp_path, capsys):
+    bench = load("make_paper_corpora")
+    args = bench.parse_args(["--out", str(tmp_path / "c"), "--nisqa_train", "2", "--nisqa_val", "1", "--nisqa_test",
+                             "1", "--nisqa_live", "0", "--bvcc", "1", "1", "1", "--librispeech", "1", "--libritts",
+                             "1", "--chime3_seconds", "1", "--quiet"])
+    assert bench.sizes_of(args) == bench.CorpusSizes(2, 1, 1, 0, (1, 1, 1), 1, 1, 1.0)
+    assert bench.sizes_of(bench.parse_args(["--out", "x"])) == bench.CorpusSizes()  # flags default to the writers'
+    assert bench.main(["--out", str(tmp_path / "c"), "--nisqa_train", "2", "--nisqa_val", "1", "--nisqa_test", "1",
+                       "--nisqa_live", "0", "--bvcc", "1", "1", "1", "--librispeech", "1", "--libritts", "1",
+                       "--chime3_seconds", "1", "--quiet"]) == 0
+    root = (tmp_path / "c").resolve()
+    assert capsys.readouterr().out.splitlines() == [
+        f"export NISQA={root / 'NISQA_Corpus'}", f"export BVCC={root / 'bvcc' / 'main'}", f"export LIBRISPEECH={root}",
+        f"export LIBRITTS={root}", f"export CHIME3={root / 'CHiME3'}"]
+    assert (root / "NISQA_Corpus" / "NISQA_TEST_P501" / "NISQA_TEST_P501_file.csv").is_file()
+    assert (root / "LibriSpeech" / "test-clean").is_dir() and (root / "LibriTTS" / "dev-clean").is_dir()
+    assert bench.main(["--out", str(tmp_path / "c")]) == 1  # an existing folder is never written into
+    assert bench.main(["--out", str(tmp_path / "d"), "--librispeech", "13"]) == 1
+    assert "librispeech_dev has 12 excerpts" in capsys.readouterr().err and not (tmp_path / "d").exists()

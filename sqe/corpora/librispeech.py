@@ -5,6 +5,8 @@ LibriSpeech: ``<root>/LibriSpeech/<subset>/<spk>/<chapter>/<spk>-<chapter>-<utt>
 ``<spk>-<chapter>.trans.txt``; LibriTTS: ``<root>/LibriTTS/<subset>/<spk>/<chapter>/<id>.wav`` (24 kHz) with
 ``<id>.normalized.txt``. CHiME-3: ``<root>/data/audio/16kHz/backgrounds/BGD_<date>_<n>_<ENV>.CH<c>.wav``; one
 channel per recording (near-identical channels would repeat the same noise).
+A bad LibriSpeech transcript line or a file it names that is missing is reported with its line, all of them in
+one error, before anything is written.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from sqe.audio.resample import resampled_length
 from sqe.data.datadir import DataDir
 from sqe.utils.errors import SqeError
 
+MAX_LISTED = 20  # problems listed (the rest are counted)
+
 
 def _info(path: Path) -> int:
     import soundfile as sf
@@ -27,7 +31,7 @@ def _info(path: Path) -> int:
 
 def _subset_dir(root: Path, flavor: str, subset: str, var: str) -> Path:
     name = "LibriSpeech" if flavor == "librispeech" else "LibriTTS"
-    for base in (root, root / name):
+    for base in (root / name, root):  # the directory holding LibriSpeech/ (db.sh), or LibriSpeech/ itself
         if (base / subset).is_dir():
             return base / subset
     raise SqeError(f"{name}: {root / name / subset} does not exist; set {var} in db.sh to the directory holding "
@@ -40,18 +44,29 @@ def prepare_librispeech(root: Path, subset: str, out: Path,
     base = _subset_dir(Path(root), flavor, subset, var)
     tables: dict[str, dict] = {n: {} for n in ("wav.scp", "text", "utt2spk", "utt2num_samples")}
     if flavor == "librispeech":
+        problems: list[str] = []
         for trans in sorted(base.glob("*/*/*.trans.txt")):
-            for line in trans.read_text().splitlines():
+            for line_no, line in enumerate(trans.read_text().splitlines(), start=1):
                 if not line.strip():
                     continue
-                utt, text = line.split(maxsplit=1)
+                fields = line.split(maxsplit=1)
+                if len(fields) != 2:
+                    problems.append(f"{trans}:{line_no}: expected '<utterance> <transcript>', got {line!r}")
+                    continue
+                utt, text = fields
                 audio = trans.parent / f"{utt}.flac"
                 if not audio.is_file():
-                    raise SqeError(f"LibriSpeech: {audio} (listed in {trans}) does not exist; check {var} in db.sh")
+                    problems.append(f"{trans}:{line_no}: {audio} does not exist")
+                    continue
                 tables["wav.scp"][utt] = str(audio.resolve())
                 tables["text"][utt] = text
                 tables["utt2spk"][utt] = utt.split("-")[0]
                 tables["utt2num_samples"][utt] = _info(audio)
+        if problems:  # all of them, before anything is written
+            listed = "".join(f"\n  {p}" for p in problems[:MAX_LISTED])
+            more = f"\n  ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+            raise SqeError(f"LibriSpeech {base}: nothing written, because:{listed}{more}"
+                           f"\n  (check {var} in db.sh)")
     else:
         for audio in sorted(base.glob("*/*/*.wav")):
             utt = audio.stem

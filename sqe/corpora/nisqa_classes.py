@@ -5,6 +5,8 @@ simulated subsets and the condition descriptions of the TEST subsets.
     'amrnb+bgn+lpf+pl+plc_bursty'
     >>> class_of_description("Anchor BP 500-2500Hz + Level -20dB")[0]
     'bp+level'
+    >>> unknown_cells({"filter": "notch", "codec1": "amrnb", "codec2": "silk", "plcMode1": "-"})
+    [('filter', 'notch'), ('codec2', 'silk')]
 """
 from __future__ import annotations
 
@@ -26,6 +28,13 @@ VALUE_TOKEN = {"lowpass": "lpf", "highpass": "hpf", "bandpass": "bp", "amrnb": "
                "evs": "evs", "opus": "opus", "g711": "g711", "g722": "g722"}
 PLC_TOKEN = {"random": "plc_random", "bursty": "plc_bursty"}
 TOKENS = sorted(set(COLUMN_TOKEN.values()) | set(VALUE_TOKEN.values()) | set(PLC_TOKEN.values()))  # 19
+# The values of the categorical columns whose value (not name) makes the token: any other value would add no
+# token and could turn a degraded row into 'clean', so it is refused (see unknown_cells).
+KNOWN_VALUES = {
+    "filter": ("lowpass", "highpass", "bandpass"),
+    **{f"codec{i}": ("amrnb", "amrwb", "evs", "opus", "g711", "g722") for i in (1, 2, 3)},
+    **{f"plcMode{i}": ("noloss", "random", "bursty") for i in (1, 2, 3)},
+}
 LIVE_PREFIXES = ("WhatsApp", "Zoom", "Discord", "Skype", "VoLTE")
 LIVE = "live"
 
@@ -58,6 +67,16 @@ def tokens_of_row(row: dict[str, Any]) -> list[str]:
         elif value in VALUE_TOKEN:
             tokens.append(VALUE_TOKEN[value])
     return tokens
+
+
+def unknown_cells(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """(column, value) of every 'on' categorical cell whose value the token map does not know."""
+    out = []
+    for col, known in KNOWN_VALUES.items():
+        value = row.get(col)
+        if not is_off(value) and str(value).strip() not in known:
+            out.append((col, str(value).strip()))
+    return out
 
 
 def class_of_row(row: dict[str, Any]) -> str:

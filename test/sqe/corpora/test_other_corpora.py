@@ -74,7 +74,8 @@ def test_bvcc(corpora, tmp_path):
     assert validate_data_dir(tmp_path / "bvcc_val", ValidateOptions(progress=False)).ok
     (corpora / "main" / "DATA" / "wav" / "sysC-utt4.wav").rename(corpora / "moved.wav")
     try:
-        with pytest.raises(SqeError, match="1 file\\(s\\) of test_mos_list.txt missing, e.g. .*sysC-utt4.wav; set BVCC"):
+        with pytest.raises(SqeError, match=r"1 file\(s\) of test_mos_list.txt missing:\n.*test_mos_list.txt:1: "
+                                           r".*sysC-utt4.wav does not exist\n  \(set BVCC"):
             prepare_bvcc(corpora / "main", tmp_path / "x")
     finally:
         (corpora / "moved.wav").rename(corpora / "main" / "DATA" / "wav" / "sysC-utt4.wav")
