@@ -111,6 +111,17 @@ def need(reason: str | None, require_env: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    """A private single-node Slurm cluster (test/slurm_cluster.py), started once for every test that needs it."""
+    from slurm_cluster import Cluster, unavailable
+
+    need(unavailable(), "SQE_REQUIRE_SLURM")
+    c = Cluster(tmp_path_factory.mktemp("slurm")).start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture(scope="session")
 def tiny_package(tmp_path_factory) -> Path:
     """A tiny contrastive model trained on generated audio (about 25 s on 2 cores) and packed; read-only."""
     from model_factories import tiny_package as make

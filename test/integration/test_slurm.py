@@ -9,8 +9,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO, need, recipe_tree
-from slurm_cluster import Cluster, unavailable
+from conftest import REPO, recipe_tree
 
 from sqe.dispatch.slurm import DEFAULT_CONF, parse_conf, sbatch_flags
 from sqe.dispatch.spec import LaunchError, parse_args
@@ -18,14 +17,6 @@ from sqe.dispatch.spec import LaunchError, parse_args
 RUN = [sys.executable, str(REPO / "utils" / "run.py"), "--backend", "slurm"]
 
 pytestmark = pytest.mark.slurm
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    need(unavailable(), "SQE_REQUIRE_SLURM")
-    c = Cluster(tmp_path_factory.mktemp("slurm")).start()
-    yield c
-    c.stop()
 
 
 def launch(cluster, *args, cwd, timeout=180):
