@@ -4,7 +4,7 @@
 Usage (from the repository root, environment active):
     python bench/mini_recipe.py                          # default size, in a temporary copy of the recipe
     python bench/mini_recipe.py --keep /tmp/mini_bench   # keep data/, exp/ (exp/RESULTS.md) there
-    python bench/mini_recipe.py -- --data_conf conf/data_tiny.yaml
+    python bench/mini_recipe.py -- --data_conf conf/data_tiny.yaml --mixup_set_conf conf/mixup_set_tiny.yaml
     python bench/mini_recipe.py --isa avx2 --keep /tmp/mini_avx2   # as on a CPU without AVX-512 (float order)
 Arguments after -- go to run.sh. --isa avx2 caps torch's kernels, oneDNN, MKL and numpy at AVX2, so the run
 sums floats in the order of a CPU without AVX-512 (bench/compare_runs.py compares two runs). Target (issue 8): the default size in at most 15 minutes on 2 cores, after

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark: how far egs/mini's degraded signals lie from their references, frame by frame, inside speech.
 
-The histogram behind `min_distance_db` of egs/mini/conf/mixup_set.yaml (chosen on mini_val): the log-spectral
-distance (sqe.audio.distance) of every speech frame (stage 4's rVAD) of every degraded pair, and per
-degradation token the share of speech frames above the threshold.
+The histogram behind `min_distance_db` of the evaluation sets placed by the signals (`constraints_from: signal`,
+egs/mini/conf/mixup_set_tiny.yaml; chosen on mini_val): the log-spectral distance (sqe.audio.distance) of every
+speech frame (stage 4's rVAD) of every degraded pair, and per degradation token the share of speech frames
+above the threshold.
 
 Usage (from the repository root, environment active; a run after stage 4, e.g. bench/mini_recipe.py --keep):
     python bench/mixup_distance.py --recipe /tmp/mini_bench/egs/mini --set mini_val --threshold 1.0

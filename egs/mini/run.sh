@@ -9,7 +9,7 @@ skip_stages=""              # stages not to run, e.g. "2"
 nj=2                        # worker processes of the data stages
 max_jobs=2                  # jobs at once in stages 5, 6, 8 and 9 (sets and models), each with nj/max_jobs threads
 data_conf=conf/data.yaml    # corpus sizes, voices, degradations (conf/data_tiny.yaml: a CI-sized corpus)
-mixup_set_conf=conf/mixup_set.yaml  # stage 6
+mixup_set_conf=conf/mixup_set.yaml  # stage 6 (conf/mixup_set_tiny.yaml goes with conf/data_tiny.yaml)
 overwrite=false             # true: rerun stages even when their outputs are up to date
 ngpu=0                      # GPUs for training (0: CPU)
 models="con1 con2"          # models trained on mix-up in stage 7 (conf/<model>.yaml); "sup2 con1 con2" adds the
@@ -25,7 +25,7 @@ Usage: $0 [options]
   --stage N --stop_stage N   run stages N..M (default: all)      --skip_stages "N ..."
   --nj N                     worker processes (default: ${nj})     --data_conf YAML (default: ${data_conf})
   --max_jobs N               jobs at once in stages 5, 6, 8, 9 (default: ${max_jobs}; 1: one after the other)
-  --mixup_set_conf YAML      stage 6 config (default: ${mixup_set_conf})
+  --mixup_set_conf YAML      stage 6 config (default: ${mixup_set_conf}; conf/mixup_set_tiny.yaml with data_tiny)
   --overwrite true|false     rerun up-to-date stages             --cmd_backend local
   --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
   --encoder distillmos|logmel  the models' encoder (default: ${encoder}); logmel writes exp/logmel/ and needs

@@ -49,7 +49,8 @@ def test_stages_end_to_end(recipe):
     again = run(recipe, "--stop_stage", "3", "--data_conf", "conf/data_tiny.yaml")
     assert again.returncode == 0 and again.stderr.count("outputs up to date, nothing rerun") == 3
 
-    mixup = run(recipe, "--stage", "4", "--stop_stage", "7", "--models", "con1", "--data_conf", "conf/data_tiny.yaml")
+    mixup = run(recipe, "--stage", "4", "--stop_stage", "7", "--models", "con1", "--data_conf", "conf/data_tiny.yaml",
+                "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
     assert mixup.returncode == 0, mixup.stderr
     for set_ in ("mini_val", "mini_test", "mini_test_real", "mini_val_ood", "mini_test_ood"):
         report = validate_data_dir(recipe / "data" / f"{set_}_mixup", ValidateOptions(progress=False))
@@ -101,7 +102,8 @@ def test_stages_end_to_end(recipe):
 
     # the log-mel encoder (its Baseline only, to keep CI short): its own exp/logmel and teacher, the same
     # evaluation sets (stage 6 finds them up to date), one report with both encoders
-    logmel = run(recipe, "--stage", "3", "--skip_stages", "4", "--encoder", "logmel", "--models", "")
+    logmel = run(recipe, "--stage", "3", "--skip_stages", "4", "--encoder", "logmel", "--models", "",
+                 "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
     assert logmel.returncode == 0, logmel.stderr
     assert re.search(r"Stage 6: outputs up to date, nothing rerun", logmel.stderr)
     assert (recipe / "dump" / "logmel" / "teacher" / "mini_train" / "qdeg.scp").is_file()
