@@ -10,9 +10,9 @@ seeds and tables each target metric per seed with its mean and standard deviatio
 - `--pipeline`: the whole chain from the teacher on. Seed K also trains its own Baseline (stage 3) and
   scores mini_train with it (stage 5), and its mix-up models learn from that teacher's pseudo-targets
   (exp_seeds/pipeline/seed<K>/{baseline,teacher,<model>}/). The Baseline is tabled too. The evaluation sets
-  are the recipe's: they do not depend on the teacher (conf/mixup_set.yaml, constraints_from: signal).
-  This is the spread to expect between two runs of the recipe, and between machines (README, "Other
-  machines"): the teacher's float order moves everything after it.
+  stay the recipe's (made once with its own teacher), so only the models change: the spread of the models
+  between two runs of the recipe or two machines, whose float orders move everything after the teacher
+  (egs/mini/README.md, "Other machines"; the test sets move there too).
 
 Usage (from the repository root, environment active):
     python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2
@@ -20,8 +20,8 @@ Usage (from the repository root, environment active):
 
 Scoring runs without CON2's cross-detection, which only adds Table 6. The stages are idempotent, so an
 interrupted benchmark continues where it stopped. Writes exp_seeds/summary[_pipeline].{json,md} and prints
-the Markdown. About 3-4 minutes per model and seed on 2 CPU cores, plus about 4 for a pipeline seed's
-Baseline and teacher scores.
+the Markdown. About 3-4 minutes per model and seed on 2 CPU cores, plus about 3 for a pipeline seed's
+Baseline and teacher scores (a pipeline seed of Baseline, CON1 and CON2 took about 20 minutes beside other jobs).
 """
 from __future__ import annotations
 

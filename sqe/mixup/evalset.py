@@ -17,11 +17,11 @@ import numpy as np
 
 from sqe.audio.distance import frame_distance
 from sqe.audio.io import TARGET_SR, load_audio, write_wav
-from sqe.audio.speech import dilate, regions_from_frames
+from sqe.audio.speech import regions_from_frames
 from sqe.data.arks import check_frames, mismatched_frames, read_arrays, write_arrays
 from sqe.data.datadir import DataDir
 from sqe.data.tables import DataError, LabelledRegion
-from sqe.mixup.masks import MixupConf, allowed_region, frames_of, sample_mask, skip_reason
+from sqe.mixup.masks import MixupConf, allowed_region, allowed_where, sample_mask, skip_reason
 from sqe.mixup.splice import CLEAN, mix
 from sqe.mixup.vad import read_speech_frames
 from sqe.models.frames import FRAME_RATE, num_frames
@@ -49,6 +49,8 @@ class MixupSetConf:
     # log-spectral distance from its reference (sqe.audio.distance) exceeds min_distance_db (dilated by
     # dilation_s, cut by the speech regions). min_mos_ref and diff_threshold are then not used (a reference
     # has no label of its own in a data dir). The teacher still gives the pseudo-targets (qpseudo, utt2mos).
+    # Such sets also hold what the teacher does not hear as worse: a different, harder test than the paper's
+    # (egs/mini/README.md, "Other machines"); used where no trained teacher can be trusted (tiny corpora, CI).
     constraints_from: Literal["teacher", "signal"] = "teacher"
     min_distance_db: float = 1.0
 
@@ -66,12 +68,8 @@ def _seed(seed: int, key: str) -> list[int]:
 
 
 def signal_region(ref: np.ndarray, deg: np.ndarray, speech: np.ndarray | None, conf: MixupSetConf) -> np.ndarray:
-    """Frames where the pair audibly differs ({distance > min_distance_db} dilated), inside the speech regions."""
-    width = frames_of(conf.mixup.dilation_s) if conf.mixup.dilation_s > 0 else 0
-    region = dilate(frame_distance(ref, deg) > conf.min_distance_db, width)
-    if conf.mixup.use_vad and speech is not None:
-        region &= speech.astype(bool)
-    return region
+    """Frames where the pair differs by more than min_distance_db (dilated), inside the speech regions."""
+    return allowed_where(frame_distance(ref, deg) > conf.min_distance_db, speech, conf.mixup)
 
 
 def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: MixupSetConf) -> Counter:
@@ -142,10 +140,14 @@ def make_mixup_set(data: Path, scores: Path, vad: Path | None, out: Path, conf: 
         durations.append(f"{key}.wav\t{m.wav.size / TARGET_SR:.5f}")
         stats["mixed"] += 1
     if not stats["mixed"]:
-        hint = ("; no degraded signal differs from its reference by min_distance_db inside the speech regions"
-                if by_signal else "; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "
-                "diff_threshold): an under-trained teacher needs looser ones, or mixup.constrained: false"
-                if conf.mixup.constrained else "")
+        if by_signal:
+            hint = "; no degraded signal differs from its reference by min_distance_db inside the speech regions"
+        elif conf.mixup.constrained:
+            hint = ("; the teacher's scores fail the contrastive constraints (mixup.min_mos_ref, max_mos_deg, "
+                    "diff_threshold): an under-trained teacher needs looser ones, constraints_from: signal, or "
+                    "mixup.constrained: false")
+        else:
+            hint = ""
         raise DataError(f"{data}: no pair could be mixed ({dict(stats)}){hint}")
     tables["cls2id"] = cls2id
     DataDir(tables).save(out)

@@ -89,7 +89,12 @@ def sample_mask(n_frames: int, conf: MixupConf, rng: np.random.Generator, allowe
 
 def allowed_region(q_ref: np.ndarray, q_deg: np.ndarray, speech: np.ndarray | None, conf: MixupConf) -> np.ndarray:
     """Where the contrastive constraints let a segment go: {q_ref - q_deg > threshold} dilated, and speech."""
-    region = dilate(q_ref - q_deg > conf.diff_threshold, frames_of(conf.dilation_s) if conf.dilation_s > 0 else 0)
+    return allowed_where(q_ref - q_deg > conf.diff_threshold, speech, conf)
+
+
+def allowed_where(differs: np.ndarray, speech: np.ndarray | None, conf: MixupConf) -> np.ndarray:
+    """Frames where the pair differs (by whatever measure), widened by ``dilation_s``, cut by the speech regions."""
+    region = dilate(differs, frames_of(conf.dilation_s) if conf.dilation_s > 0 else 0)
     if conf.use_vad and speech is not None:
         region &= speech.astype(bool)
     return region
