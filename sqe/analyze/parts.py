@@ -11,12 +11,9 @@ from typing import Any
 from sqe.analyze.writers import write_summary
 from sqe.utils.errors import SqeError
 from sqe.utils.log import get_logger
+from sqe.utils.parts import part_dir
 
 log = get_logger(__name__)
-
-
-def part_dir(out: Path, part: int) -> Path:
-    return Path(out) / "parts" / f"part{part}"
 
 
 def _read_part(path: Path) -> tuple[dict[str, Any], list[str]]:

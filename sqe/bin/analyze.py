@@ -71,15 +71,16 @@ def _check(ctx: StageContext) -> None:
 
 
 def _run(ctx: StageContext) -> int:
+    a = ctx.args
+    if a.nparts is not None and a.part is None:  # joining the parts reads tables only: no model, no torch
+        from sqe.analyze.parts import merge_parts
+
+        return _report(ctx, merge_parts(a.out, a.nparts, [i.entry for i in ctx.prepared], html=ctx.conf.html))
     import torch
 
     from sqe.analyze.analyzer import Analyzer
-    from sqe.analyze.parts import merge_parts
     from sqe.analyze.run import analyze_inputs
 
-    a = ctx.args
-    if a.nparts is not None and a.part is None:
-        return _report(ctx, merge_parts(a.out, a.nparts, [i.entry for i in ctx.prepared], html=ctx.conf.html))
     if ctx.conf.threads > 0:
         torch.set_num_threads(ctx.conf.threads)
     analyzer = Analyzer.from_package(a.model, ctx.conf)
@@ -100,7 +101,7 @@ def _report(ctx: StageContext, rows: list[dict]) -> int:
 
 def _identity(ctx: StageContext) -> list:
     from sqe.analyze.inputs import inputs_identity
-    from sqe.analyze.parts import part_dir
+    from sqe.utils.parts import part_dir
     from sqe.utils.provenance import tree_identity
 
     a = ctx.args
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the package, data dir and list must exist; audio files are identified one by one (size and mtime, every
     # file under a folder argument, every wav.scp or list entry), a missing or unreadable one reported per file
     def out_dir(args) -> Path:  # a part's config, log and summary; its per-file outputs go to OUT
-        from sqe.analyze.parts import part_dir
+        from sqe.utils.parts import part_dir
 
         return part_dir(args.out, args.part) if args.part is not None else args.out
 

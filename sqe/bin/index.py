@@ -63,6 +63,7 @@ def _identity(ctx: StageContext) -> list:
     """What the index is made from beyond the package: every file of the merged indexes or parts, or each audio
     input by size and mtime (every file under a folder argument, every wav.scp or list entry)."""
     from sqe.analyze.inputs import inputs_identity
+    from sqe.utils.parts import part_dir
     from sqe.utils.provenance import tree_identity
 
     a = ctx.args
@@ -70,12 +71,13 @@ def _identity(ctx: StageContext) -> list:
         return [tree_identity(d) for d in a.merge]
     own = inputs_identity(ctx.prepared)
     if a.part is None and a.nparts is not None:  # merging this call's parts: their contents too
-        return [own, *(tree_identity(a.out / "parts" / f"part{k}") for k in range(1, a.nparts + 1))]
+        return [own, *(tree_identity(part_dir(a.out, k)) for k in range(1, a.nparts + 1))]
     return own
 
 
 def _run(ctx: StageContext) -> int:
     from sqe.search.build import build_from_stores, embed_part, merge_parts
+    from sqe.utils.parts import part_dir
 
     a = ctx.args
     if a.merge:
@@ -84,17 +86,19 @@ def _run(ctx: StageContext) -> int:
     if a.part is not None:
         return embed_part(a.model, ctx.prepared, a.part, a.nparts, ctx.conf.analyze, ctx.out)
     if a.nparts is not None:
-        parts = [ctx.out / "parts" / f"part{k}" for k in range(1, a.nparts + 1)]
+        parts = [part_dir(ctx.out, k) for k in range(1, a.nparts + 1)]
         merge_parts(parts, a.model, ctx.out, ctx.conf.index)
         return 0
-    status = embed_part(a.model, ctx.prepared, None, None, ctx.conf.analyze, ctx.out / "parts" / "part1")
-    build_from_stores([ctx.out / "parts" / "part1"], ctx.out, ctx.conf.index, package=a.model)
+    status = embed_part(a.model, ctx.prepared, None, None, ctx.conf.analyze, part_dir(ctx.out, 1))
+    build_from_stores([part_dir(ctx.out, 1)], ctx.out, ctx.conf.index, package=a.model)
     return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     def out_dir(args) -> Path:
-        return args.out / "parts" / f"part{args.part}" if args.part is not None else args.out
+        from sqe.utils.parts import part_dir
+
+        return part_dir(args.out, args.part) if args.part is not None else args.out
 
     def inputs(args, conf):
         return [p for p in (args.model, args.data, args.list_file, *(args.merge or [])) if p]

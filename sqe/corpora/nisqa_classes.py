@@ -24,16 +24,17 @@ SCANNED_COLUMNS = (
 )
 COLUMN_TOKEN = {"clipping": "clip", "wbgn": "wbgn", "p50mnru": "mnru", "asl_out": "level", "bgn": "bgn",
                 "arb_filter": "arbfilt", "tc_fer": "tclip", "FER1": "pl", "FER2": "pl", "FER3": "pl"}
-VALUE_TOKEN = {"lowpass": "lpf", "highpass": "hpf", "bandpass": "bp", "amrnb": "amrnb", "amrwb": "amrwb",
-               "evs": "evs", "opus": "opus", "g711": "g711", "g722": "g722"}
-PLC_TOKEN = {"random": "plc_random", "bursty": "plc_bursty"}
+FILTER_TOKEN = {"lowpass": "lpf", "highpass": "hpf", "bandpass": "bp"}  # values of 'filter'
+CODEC_TOKEN = {c: c for c in ("amrnb", "amrwb", "evs", "opus", "g711", "g722")}  # values of 'codec1..3'
+VALUE_TOKEN = {**FILTER_TOKEN, **CODEC_TOKEN}
+PLC_TOKEN = {"random": "plc_random", "bursty": "plc_bursty"}  # values of 'plcMode1..3' ('noloss': no token)
 TOKENS = sorted(set(COLUMN_TOKEN.values()) | set(VALUE_TOKEN.values()) | set(PLC_TOKEN.values()))  # 19
 # The values of the categorical columns whose value (not name) makes the token: any other value would add no
 # token and could turn a degraded row into 'clean', so it is refused (see unknown_cells).
 KNOWN_VALUES = {
-    "filter": ("lowpass", "highpass", "bandpass"),
-    **{f"codec{i}": ("amrnb", "amrwb", "evs", "opus", "g711", "g722") for i in (1, 2, 3)},
-    **{f"plcMode{i}": ("noloss", "random", "bursty") for i in (1, 2, 3)},
+    "filter": tuple(FILTER_TOKEN),
+    **{f"codec{i}": tuple(CODEC_TOKEN) for i in (1, 2, 3)},
+    **{f"plcMode{i}": ("noloss", *PLC_TOKEN) for i in (1, 2, 3)},
 }
 LIVE_PREFIXES = ("WhatsApp", "Zoom", "Discord", "Skype", "VoLTE")
 LIVE = "live"

@@ -1,15 +1,22 @@
-"""Contiguous blocks of a list for JOB arrays: the first ``len % n`` blocks get one item more.
+"""Contiguous blocks of a list for JOB arrays (the first ``len % n`` blocks get one item more) and where each
+task writes.
 
     >>> [block(list("abcde"), k, 3) for k in (1, 2, 3)]
     [['a', 'b'], ['c', 'd'], ['e']]
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence, TypeVar
 
 from sqe.utils.errors import SqeError
 
 T = TypeVar("T")
+
+
+def part_dir(out: Path, part: int) -> Path:
+    """Where task ``part`` of a JOB array writes under the output folder ``out`` (its joining call reads there)."""
+    return Path(out) / "parts" / f"part{part}"
 
 
 def block(items: Sequence[T], part: int, nparts: int | None) -> list[T]:

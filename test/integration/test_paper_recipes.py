@@ -103,7 +103,8 @@ def test_nisqa_every_stage(paper):
     for subset, name in (("NISQA_TRAIN_SIM", "nisqa_train_sim"), ("NISQA_VAL_SIM", "nisqa_val_sim")):
         applied = Counter(r.applied_class for r in plan if r.subset == subset)
         assert Counter(DataDir.load(d / "data" / name)["utt2cls"].values()) == applied, subset
-    assert "num_workers: 1" in (d / "exp" / "baseline" / "config.yaml").read_text()  # batches made by a worker
+    baseline = (d / "exp" / "baseline" / "config.yaml").read_text()
+    assert "num_workers: 1" in baseline and str(paper.encoder) in baseline  # a worker's batches, the --encoder
     for name in ("nisqa_train_sim", "nisqa_val_sim", "nisqa_test_sim"):
         assert (d / "dump" / "teacher" / name / "qdeg.scp").is_file(), name  # stage 5's parallel jobs all ran
 
@@ -155,8 +156,9 @@ def test_libriaugmented_every_stage(paper):
     res = run(d, "--stage", "6", "--stop_stage", "6", "--model_dir", "../nowhere", *paper.common, env=env)
     assert res.returncode == 1 and "stage 6 needs ../nowhere/baseline/checkpoints/best.pt" in res.stderr
     assert "../nisqa/run.sh stage 3 (the Baseline) makes it" in res.stderr
-    if not (paper.nisqa / "exp" / "con2" / "checkpoints" / "best.pt").is_file():
-        pytest.skip("needs the models of test_nisqa_every_stage (run the module)")
+    if not (paper.nisqa / "exp" / "con2" / "checkpoints" / "best.pt").is_file():  # run alone: egs/nisqa's models
+        res = run(paper.nisqa, "--stop_stage", "7", *paper.common, *paper.train, env=paper.env)
+        assert res.returncode == 0, res.stderr
     models = ["baseline", *MODELS.split()]
     res = run(d, "--ngpu", "0", "--models", " ".join(models), *paper.common, env=env)
     assert res.returncode == 0, res.stderr
