@@ -2,27 +2,36 @@
 
 Install (CPU dev machine):   tools/install.sh            # or: pip install torch==2.13.0 -e ".[all]"
 Install (GPU cluster):       install a CUDA torch >= 2.11 first, then: pip install -e ".[all]"
+Analysis only, no torch:     pip install ".[onnx]"       # a package with model.onnx, --backend onnx
 """
 from setuptools import find_packages, setup
 
 # Version rules: torch without == (the install command picks the machine's build: tools/install.sh); no
 # torchaudio (no CPU wheel imports next to a CPU torch). The DistillMOS wheel (encoder of egs/mini) is not an
 # extra: its declared dependencies pull torchaudio, so tools/install.sh installs it with --no-deps.
+# The core is what analysing audio with a package's ONNX graph needs (sqe[onnx]): no torch. Training, packing
+# and the torch backend need the "train" extra; tools/install.sh always installs it.
 install_requires = [
-    "torch>=2.11",  # no ==: the machine-specific build is chosen by the install command
-    "transformers>=4.57,<6",  # Wav2Vec2Model; state dicts identical across 4.57-5.24
-    "numpy>=1.26",  # torch's CPU build does not pull numpy; never >=2.5 (needs Python 3.12)
+    "numpy>=1.26",  # never >=2.5 (needs Python 3.12)
     "scipy>=1.10",
     "soundfile>=0.12",
     "soxr>=0.5",
     "kaldiio>=2.18",
-    "scikit-learn>=1.3",
     "pyyaml>=6.0",
     "tqdm>=4.60",
     "matplotlib>=3.7",
 ]
 
 extras_require = {
+    # models: training, inference and packing with torch
+    "train": [
+        "torch>=2.11",  # no ==: the machine-specific build is chosen by the install command
+        "transformers>=4.57,<6",  # Wav2Vec2Model; state dicts identical across 4.57-5.24
+        "scikit-learn>=1.3",
+    ],
+    # the torch-free analyzer (sqe.bin.analyze/monitor --backend onnx) and, with "train", sqe.bin.export_onnx
+    "onnx": ["onnxruntime>=1.17"],
+    "export": ["onnx>=1.15"],
     # Intersection-based I-AUC. sed_scores_eval imports pkg_resources (removed in setuptools 82)
     # and fails on pandas 3 ("buffer source array is read-only").
     "eval": ["sed_scores_eval>=0.0.4", "pandas<3", "setuptools>=77.0.3,<82"],

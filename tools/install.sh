@@ -11,7 +11,8 @@
 #   SQE_TORCH    torch requirement to install when no torch >= 2.11 is present, e.g. "torch==2.11.0" or
 #                "torch --index-url https://download.pytorch.org/whl/cu128". Default: the local CPU build
 #                (torch==2.13.0) where this machine has one, else PyPI's default torch (a CUDA build, several GB).
-#   SQE_EXTRAS   extras to install (default: all = eval,data,search,test,distillmos). "distillmos" is the DistillMOS
+#   SQE_EXTRAS   extras to install besides "train" (default: all = train,onnx,export,eval,data,search,test,
+#                distillmos). "distillmos" is the DistillMOS
 #                wheel (MIT code and weights: the pretrained encoder of egs/mini), installed with --no-deps
 #                because its declared dependencies pull torchaudio; with "test", also xls-r-sqa (--no-deps),
 #                which the tests need to import the package and compare its CNN with sqe's.
@@ -36,7 +37,8 @@ tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 main_root=$(dirname "${tools_dir}")
 extras=${SQE_EXTRAS:-all}
 # The pip extras of setup.py, and whether the no-deps wheels come too.
-pip_extras=$(echo ",${extras}," | sed 's/,distillmos,/,/g; s/^,//; s/,$//')
+# "train" (torch, transformers, scikit-learn) always: this installer sets up the whole toolkit.
+pip_extras=$(echo "train,${extras}," | sed 's/,distillmos,/,/g; s/^,//; s/,$//')
 with_distillmos=false
 with_xlsr=false
 case ",${extras}," in *,all,*|*,distillmos,*) with_distillmos=true ;; esac

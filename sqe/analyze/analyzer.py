@@ -17,9 +17,8 @@ from sqe.analyze.regions import Region, find_regions, region_vector, rvad_speech
 from sqe.audio.io import TARGET_SR
 from sqe.audio.resample import resample
 from sqe.audio.speech import FRAME_S, SPEECH_FLOOR_DB, energy_speech, frame_levels
-from sqe.infer.runner import choose_device, use_bf16
+from sqe.infer.framing import FrameBackend, WindowConf, frame_outputs_of
 from sqe.infer.scores import cosine_scores
-from sqe.infer.windowed import WindowConf, frame_outputs
 from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S
 from sqe.metrics.smoothing import median_filter
 from sqe.package.load import ModelPackage, load_package
@@ -44,8 +43,10 @@ class AnalyzeConf:
     merge_gap_s: float = MERGE_GAP_S  # degraded runs closer than this are one region
     min_region_s: float = MIN_REGION_S  # shorter regions are dropped
     top_k: int = 3  # nearest degradation types listed per region
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast (auto: on GPU)
+    backend: Literal["torch", "onnx"] = "torch"  # onnx: the package's model.onnx on onnxruntime, no torch
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # torch backend only
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast (auto: on GPU); torch backend only
+    threads: int = 0  # CPU threads of the backend (0: its default)
 
     def __post_init__(self) -> None:
         if self.channel != "mix" and not self.channel.isdigit():
@@ -77,13 +78,32 @@ class FileAnalysis:
         return float(sum(r.offset - r.onset for r in self.regions))
 
 
+def make_backend(package: ModelPackage, conf: AnalyzeConf) -> FrameBackend:
+    """The package's model on the configured backend (torch is imported only for the torch backend)."""
+    if conf.backend == "onnx":
+        from sqe.infer.onnx_backend import OnnxBackend
+
+        if package.onnx is None:
+            raise SqeError(f"{package.path}: loaded without its model.onnx (load_package(..., backend='onnx'))")
+        return OnnxBackend(package.onnx, f"{package.path}/model.onnx", conf.threads)
+    if package.model is None:
+        raise SqeError(f"{package.path}: loaded without its torch model (load_package(..., backend='torch'))")
+    import torch
+
+    from sqe.infer.runner import choose_device, use_bf16
+    from sqe.infer.windowed import TorchBackend
+
+    if conf.threads > 0:
+        torch.set_num_threads(conf.threads)
+    device = choose_device(conf.device)
+    return TorchBackend(package.model.to(device), device, use_bf16(conf.precision, device))
+
+
 class Analyzer:
     def __init__(self, package: ModelPackage, conf: AnalyzeConf | None = None):
         self.package = package
         self.conf = conf or AnalyzeConf()
-        self.device = choose_device(self.conf.device)
-        self.model = package.model.to(self.device).eval()
-        self.autocast = use_bf16(self.conf.precision, self.device)
+        self.backend = make_backend(package, self.conf)
         key = package.embedding if self.conf.detector == "embedding" else "mos"
         if self.conf.threshold is not None:
             self.threshold = float(self.conf.threshold)
@@ -94,7 +114,8 @@ class Analyzer:
 
     @classmethod
     def from_package(cls, path: str | Path, conf: AnalyzeConf | None = None) -> "Analyzer":
-        return cls(load_package(path), conf)
+        conf = conf or AnalyzeConf()
+        return cls(load_package(path, backend=conf.backend), conf)
 
     def _speech(self, wav: np.ndarray, levels: np.ndarray) -> np.ndarray:
         if self.conf.speech == "rvad":
@@ -128,7 +149,7 @@ class Analyzer:
             gain = self.conf.level_dbfs - level
             wav = wav * np.float32(10 ** (gain / 20))
         emb_name = self.package.embedding
-        out = frame_outputs(self.model, wav, self.conf.window, self.device, (emb_name,), self.autocast)
+        out = frame_outputs_of(self.backend, wav, self.conf.window, (emb_name,))
         q, z = out["q"], out[emb_name]
         n = min(q.size, speech.size)
         q, z, speech = q[:n], z[:n], speech[:n]

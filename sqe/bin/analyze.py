@@ -38,7 +38,6 @@ class AnalyzeStageConf(AnalyzeConf):
     png: bool = True  # one figure per file
     png_limit: int | None = None  # figures (and report spectrograms/audio) for at most this many files (null: all)
     html: bool = False  # OUT/report.html: summary, spectrogram with regions, player, click a region to play it
-    threads: int = 0  # torch CPU threads (0: torch's default)
 
 
 STAGE = Stage("analyze", __doc__, AnalyzeStageConf)
@@ -76,13 +75,9 @@ def _run(ctx: StageContext) -> int:
         from sqe.analyze.parts import merge_parts
 
         return _report(ctx, merge_parts(a.out, a.nparts, [i.entry for i in ctx.prepared], html=ctx.conf.html))
-    import torch
-
     from sqe.analyze.analyzer import Analyzer
     from sqe.analyze.run import analyze_inputs
 
-    if ctx.conf.threads > 0:
-        torch.set_num_threads(ctx.conf.threads)
     analyzer = Analyzer.from_package(a.model, ctx.conf)
     rows = analyze_inputs(analyzer, ctx.prepared, a.out, png=ctx.conf.png, png_limit=ctx.conf.png_limit,
                           resume=ctx.resume, html=ctx.conf.html, summary_dir=ctx.out if a.part is not None else None)

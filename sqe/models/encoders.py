@@ -44,9 +44,9 @@ class Encoder(nn.Module):
         """The modules worth compiling with torch.compile (train.accel.compile_encoder); none by default."""
         return []
 
-    def whole_signal_level(self, wav: torch.Tensor) -> contextlib.AbstractContextManager:
-        """While active, ``features`` of pieces of the 1-D signal ``wav`` use the level statistic of the whole
-        signal instead of the piece's own (windowed analysis of long files); encoders without one: no-op."""
+    def fixed_level(self, peak: float) -> contextlib.AbstractContextManager:
+        """While active, ``features`` use ``peak`` (the level statistic of a whole signal, or a running one)
+        instead of each piece's own (windowed analysis of long files, streams); encoders without one: no-op."""
         return contextlib.nullcontext()
 
 
@@ -193,9 +193,9 @@ class DistillMOSEncoder(ConvContextEncoder):
         return self.proj_norm(self.proj(latents))
 
     @contextlib.contextmanager
-    def whole_signal_level(self, wav):
+    def fixed_level(self, peak):
         cache, self.cache = self.cache, None  # features of pieces are not worth caching
-        self.frontend.fixed_peak = max(float(wav.max()), -float(wav.min()))  # no |wav| copy of a long signal
+        self.frontend.fixed_peak = float(peak)
         try:
             yield
         finally:

@@ -25,7 +25,7 @@ from sqe.eval.operating import RegionConf, speech_flags, tune_threshold
 from sqe.metrics.events import IAUCSettings
 from sqe.metrics.smoothing import check_size, smooth_scores
 from sqe.package.card import model_card
-from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
+from sqe.package.format import FORMAT, INFO_FILE, OPTIONAL, PAYLOAD, sha256
 from sqe.models.lssqa import LSSQAModel
 from sqe.models.checkpoint import load_model, read_checkpoint
 from sqe.utils.atomic import atomic_path, write_text_atomic
@@ -114,7 +114,8 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
             per_utt, truth, valid.degraded, valid_speech, IAUCSettings(), RegionConf(), limit).items()}
     emb = package_embedding(thresholds, conf.embedding)
     out.mkdir(parents=True, exist_ok=True)
-    (out / INFO_FILE).unlink(missing_ok=True)
+    for stale in (INFO_FILE, *OPTIONAL):  # an ONNX graph of an earlier model must not outlive it
+        (out / stale).unlink(missing_ok=True)
 
     lean = {k: payload[k] for k in ("format", "model_conf", "model", "encoder_architecture") if k in payload}
     with atomic_path(out / "model.pt") as tmp:

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 FORMAT = "sqe-model-package-1"
 INFO_FILE = "package.json"
 # Files whose SHA-256 package.json records; package.json itself carries the checksums.
 PAYLOAD = ("model.pt", "enrollment.npz", "prototypes.npz", "MODEL_CARD.md")
+ONNX_FILE = "model.onnx"  # added by sqe.bin.export_onnx (the torch-free backend)
+OPTIONAL = (ONNX_FILE,)  # checked like the payload when package.json lists them
+
+
+def package_members(info: dict[str, Any]) -> list[str]:
+    """The files of a package: the payload, the optional files its package.json lists, package.json."""
+    listed = info.get("files") or {}
+    return [*PAYLOAD, *(f for f in OPTIONAL if f in listed), INFO_FILE]
 
 
 def sha256(path: Path) -> str:

@@ -1,5 +1,6 @@
 """Reading a model package (a directory or its zip): format and checksums are verified before anything is
-loaded, and the model is read with the checkpoint loader that refuses pickled code."""
+loaded, and the model is read with the checkpoint loader that refuses pickled code. Importing this module needs
+no torch: the torch model is loaded only for ``backend="torch"``, the ONNX graph's bytes for ``backend="onnx"``."""
 from __future__ import annotations
 
 import json
@@ -7,25 +8,30 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
 from sqe.metrics.embedding import l2_normalize
-from sqe.models.lssqa import LSSQAModel
-from sqe.package.format import FORMAT, INFO_FILE, PAYLOAD, sha256
-from sqe.models.checkpoint import load_model
+from sqe.package.format import FORMAT, INFO_FILE, ONNX_FILE, OPTIONAL, PAYLOAD, sha256
 from sqe.utils.errors import SqeError
+
+if TYPE_CHECKING:
+    import torch
+
+    from sqe.models.lssqa import LSSQAModel
+
+Backend = Literal["torch", "onnx", "none"]
 
 
 @dataclass
 class ModelPackage:
     path: Path
     info: dict[str, Any]
-    model: LSSQAModel
+    model: LSSQAModel | None  # the torch model (backend "torch"), else None
     enrollment: dict[str, np.ndarray]  # embedding name -> (D,) clean enrollment
     prototypes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name -> (classes, (K, D))
+    onnx: bytes | None = None  # model.onnx (backend "onnx"), else None
 
     @property
     def embedding(self) -> str:
@@ -67,7 +73,7 @@ def _verify(root: Path, where: str) -> dict[str, Any]:
         raise SqeError(f"refusing package {where}: format {got!r}; this sqe reads {FORMAT!r} "
                        f"(re-pack the model with this sqe's sqe.bin.pack_model)")
     files = info.get("files") or {}
-    for name in PAYLOAD:
+    for name in (*PAYLOAD, *(f for f in OPTIONAL if f in files)):
         if name not in files:
             raise SqeError(f"refusing package {where}: {INFO_FILE} has no checksum of {name}")
         if not (root / name).is_file():
@@ -78,9 +84,19 @@ def _verify(root: Path, where: str) -> dict[str, Any]:
     return info
 
 
-def _read(root: Path, where: str, device: str | torch.device) -> ModelPackage:
+def _read(root: Path, where: str, device: str | torch.device, backend: Backend) -> ModelPackage:
     info = _verify(root, where)
-    model = load_model(root / "model.pt", device)
+    model = onnx = None
+    if backend == "torch":
+        from sqe.models.checkpoint import load_model
+
+        model = load_model(root / "model.pt", device)
+    elif backend == "onnx":
+        if ONNX_FILE not in info["files"]:
+            raise SqeError(f"package {where} has no {ONNX_FILE} for the onnx backend: add one with "
+                           f"`python -m sqe.bin.export_onnx --model {where}` (needs torch and onnx), or use "
+                           f"--backend torch")
+        onnx = (root / ONNX_FILE).read_bytes()
     with np.load(root / "enrollment.npz", allow_pickle=False) as f:
         enrollment = {k: f[k] for k in f.files}
     prototypes = {}
@@ -92,21 +108,22 @@ def _read(root: Path, where: str, device: str | torch.device) -> ModelPackage:
     emb = info.get("embedding")
     if emb not in enrollment or emb not in prototypes:
         raise SqeError(f"refusing package {where}: its embedding {emb!r} has no enrollment or prototypes")
-    return ModelPackage(Path(where), info, model, enrollment, prototypes)
+    return ModelPackage(Path(where), info, model, enrollment, prototypes, onnx)
 
 
-def load_package(path: str | Path, device: str | torch.device = "cpu") -> ModelPackage:
-    """A package directory or ``.zip``; refused with the reason if its format or any checksum is wrong."""
+def load_package(path: str | Path, device: str | torch.device = "cpu", backend: Backend = "torch") -> ModelPackage:
+    """A package directory or ``.zip``; refused with the reason if its format or any checksum is wrong.
+    ``backend``: what runs the model: "torch" loads model.pt, "onnx" reads model.onnx, "none" neither."""
     path = Path(path)
     if path.is_dir():
-        return _read(path, str(path), device)
+        return _read(path, str(path), device, backend)
     if not path.is_file():
         raise SqeError(f"model package {path} does not exist")
     if not zipfile.is_zipfile(path):
         raise SqeError(f"{path} is neither a package directory nor a zip file")
     with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
         members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
-        for name in (*PAYLOAD, INFO_FILE):
+        for name in (*PAYLOAD, *OPTIONAL, INFO_FILE):
             if name in members:  # only the known file names, flattened: no path from the archive is trusted
                 (Path(tmp) / name).write_bytes(z.read(members[name]))
-        return _read(Path(tmp), str(path), device)
+        return _read(Path(tmp), str(path), device, backend)

@@ -54,7 +54,7 @@ def test_too_little_context_is_visible():
     assert np.abs(bare["z_tilde"] - whole["z_tilde"]).max() > 1e-3
 
 
-def test_embeddings_are_chosen_and_the_level_hook_is_restored():
+def test_embeddings_are_chosen_and_the_fixed_level_is_restored():
     model = model_of("distillmos_fp32")
     out = frame_outputs(model, varying_signal(32000), WindowConf(window_s=1.0), embeddings=("x",))
     assert sorted(out) == ["q", "x"] and out["x"].shape == (100, model.encoder.dim)

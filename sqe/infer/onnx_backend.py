@@ -1,0 +1,79 @@
+"""A package's ``model.onnx`` (sqe.bin.export_onnx) run by ONNX Runtime: a :class:`sqe.infer.framing.FrameBackend`
+with numpy and onnxruntime only (no torch), so that ``sqe.bin.analyze --backend onnx`` installs with ``sqe[onnx]``.
+
+The graph (sqe.models.onnx_graph) has two parts that run on their own: ``padded -> x`` (the encoder) and
+``x_in -> q, z_*`` (the decoders); the input of the part not asked for gets a minimal placeholder. What the
+torch model does around them (zero padding to the 50 Hz grid, the DistillMOS peak normalisation) is done here in
+numpy, as the graph's metadata describes it.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from sqe.audio.grid import HOP, num_frames
+from sqe.infer.framing import peak_of
+from sqe.utils.errors import SqeError
+
+ONNX_INSTALL_HINT = "pip install 'sqe[onnx]' (onnxruntime)"
+# metadata keys of model.onnx that this backend reads (written by sqe.package.onnx_export)
+META_KEYS = ("sqe_onnx_format", "pad_left", "pad_window", "input_norm", "output_norm", "level", "embeddings",
+             "dim")
+ONNX_FORMAT = "sqe-onnx-1"
+
+
+def _session(model: bytes | str, threads: int):
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise SqeError(f"the onnx backend needs onnxruntime, which is not installed: {ONNX_INSTALL_HINT}") from None
+    opts = ort.SessionOptions()
+    if threads > 0:
+        opts.intra_op_num_threads = threads
+    opts.log_severity_level = 3  # warnings of unused initialisers etc. are not the user's business
+    return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def read_metadata(meta: dict[str, str], where: str) -> dict[str, Any]:
+    """The backend's settings from the graph's metadata; a graph made by another exporter is refused."""
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing or meta.get("sqe_onnx_format") != ONNX_FORMAT:
+        raise SqeError(f"{where}: not an sqe ONNX graph of format {ONNX_FORMAT!r} (metadata lacks "
+                       f"{', '.join(missing) or 'the format'}); re-export it with this sqe's sqe.bin.export_onnx")
+    return {"pad_left": int(meta["pad_left"]), "pad_window": int(meta["pad_window"]),
+            "input_norm": meta["input_norm"], "output_norm": meta["output_norm"], "level": meta["level"],
+            "embeddings": tuple(e for e in meta["embeddings"].split(",") if e), "dim": int(meta["dim"])}
+
+
+class OnnxBackend:
+    """``OnnxBackend(model_onnx_bytes_or_path, where="model.onnx", threads=0)``."""
+
+    def __init__(self, model: bytes | str, where: str = "model.onnx", threads: int = 0):
+        self.session = _session(model, threads)
+        meta = read_metadata(self.session.get_modelmeta().custom_metadata_map, where)
+        self.pad_left, self.pad_window, self.dim = meta["pad_left"], meta["pad_window"], meta["dim"]
+        self.input_norm, self.output_norm, self.level = meta["input_norm"], meta["output_norm"], meta["level"]
+        self.embeddings = meta["embeddings"]
+        self._no_signal = np.zeros((1, self.pad_window), dtype=np.float32)
+        self._no_x = np.zeros((1, 1, self.dim), dtype=np.float32)
+
+    def padded(self, piece: np.ndarray, peak: float | None) -> np.ndarray:
+        """The encoder's input: level-normalised samples after ``pad_left`` zeros, ``pad_window + 320 (L - 1)``
+        samples in all (as the torch encoders pad)."""
+        n = piece.size
+        if self.level == "peak":
+            piece = piece / np.float32((peak_of(piece) if peak is None else peak) + 1e-8)
+        out = np.zeros((1, self.pad_window + HOP * (num_frames(n) - 1)), dtype=np.float32)
+        width = min(n, out.shape[1] - self.pad_left)
+        out[0, self.pad_left:self.pad_left + width] = piece[:width]
+        return out
+
+    def encode(self, piece: np.ndarray, peak: float | None) -> np.ndarray:
+        (x,) = self.session.run(["x"], {"padded": self.padded(piece, peak), "x_in": self._no_x})
+        return x[0]
+
+    def decode(self, x: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
+        outs = self.session.run(list(names), {"padded": self._no_signal,
+                                              "x_in": np.ascontiguousarray(x, dtype=np.float32)[None]})
+        return {name: out[0] for name, out in zip(names, outs)}

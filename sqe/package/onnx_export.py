@@ -1,0 +1,177 @@
+"""Adding ``model.onnx`` to a model package (``sqe.bin.export_onnx``), checked against the torch model.
+
+The graph (sqe.models.onnx_graph) is exported with a dynamic time axis; its metadata tells the torch-free
+backend (sqe.infer.onnx_backend) how to pad and normalise. Before the package is changed, both backends analyse
+a probe signal (4 s of band-limited noise bursts with level steps, longer than one analysis window so that the
+windowed path with a whole-signal peak is exercised) through the same windowed driver, and the largest
+differences of frame MOS and of the detection score (1 - cos to the package's enrollment) must stay within
+``tolerance``. ``package.json`` then lists the file's SHA-256 with the other payload files and records the check
+in its ``onnx`` block; a sibling ``.zip`` of a directory package is rewritten with the new file.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sqe.audio.io import TARGET_SR
+from sqe.infer.framing import WindowConf, frame_outputs_of
+from sqe.infer.onnx_backend import ONNX_FORMAT, OnnxBackend
+from sqe.infer.scores import cosine_scores
+from sqe.package.format import INFO_FILE, ONNX_FILE, package_members, sha256
+from sqe.utils.atomic import atomic_path, write_text_atomic
+from sqe.utils.errors import SqeError
+
+PROBE_SEED = 20261206
+
+
+@dataclass
+class ExportConf:
+    opset: int = 17
+    tolerance: float = 1e-3  # largest allowed |torch - onnx| of frame MOS and detection scores on the probe
+    probe_s: float = 4.0  # probe length; analysed in windows of probe_s / 2 (with the whole signal's statistics)
+
+    def __post_init__(self) -> None:
+        if not 13 <= self.opset <= 20:
+            raise ValueError("opset must be in 13..20")
+        if self.tolerance <= 0 or self.probe_s < 2.0:
+            raise ValueError("tolerance must be positive and probe_s at least 2 s")
+
+
+def probe_signal(seconds: float, rate: int = TARGET_SR) -> np.ndarray:
+    """Deterministic test audio: noise bursts through a moving resonance, with level steps and a silent gap."""
+    rng = np.random.default_rng(PROBE_SEED)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    noise = rng.standard_normal(n).astype(np.float32)
+    tone = np.sin(2 * np.pi * (150 + 60 * np.sin(2 * np.pi * 0.7 * t)) * t).astype(np.float32)
+    envelope = (0.5 + 0.5 * np.sin(2 * np.pi * 3.0 * t)) * np.where(t % 1.0 < 0.5, 1.0, 0.3)
+    wav = (0.3 * tone + 0.05 * noise) * envelope.astype(np.float32)
+    wav[int(0.45 * n):int(0.5 * n)] = 0.0
+    return wav.astype(np.float32)
+
+
+def export_graph(model, path: Path, opset: int) -> None:
+    """``model.onnx`` of an LSSQAModel with its backend metadata, written to ``path``."""
+    import onnx
+    import torch
+
+    from sqe.models.onnx_graph import ExportGraph, pad_layout
+
+    graph = ExportGraph(model.cpu().eval())
+    left, window = pad_layout(model)
+    frames = 60
+    padded = torch.zeros(1, window + 320 * (frames - 1))
+    x_in = torch.zeros(1, frames + 3, model.encoder.dim)
+    names = graph.output_names()
+    axes = {"padded": {1: "samples"}, "x_in": {1: "frames_in"}, "x": {1: "frames"},
+            **{n: {1: "frames_in"} for n in names[1:]}}
+    with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
+        raw = Path(tmp) / "raw.onnx"
+        with torch.no_grad(), warnings.catch_warnings():
+            # the tracer's notes on shape-dependent Python values: the graph is checked against torch below
+            warnings.simplefilter("ignore")
+            torch.onnx.export(graph, (padded, x_in), str(raw), input_names=["padded", "x_in"], output_names=names,
+                              dynamic_axes=axes, opset_version=opset, dynamo=False)
+        proto = onnx.load(str(raw))
+    conf = model.conf
+    meta = {"sqe_onnx_format": ONNX_FORMAT, "pad_left": str(left), "pad_window": str(window),
+            "input_norm": conf.input_norm, "output_norm": conf.output_norm,
+            "level": "peak" if hasattr(model.encoder, "frontend") else "none",
+            "embeddings": ",".join(names[2:]), "dim": str(model.encoder.dim)}
+    del proto.metadata_props[:]
+    for key, value in meta.items():
+        proto.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(proto)
+    with atomic_path(path) as tmp_path:
+        onnx.save(proto, str(tmp_path))
+
+
+def compare_backends(model, onnx_path: Path, enrollment: dict[str, np.ndarray], embedding: str,
+                     conf: ExportConf) -> dict[str, float]:
+    """Largest |torch - onnx| of frame MOS ``q`` and of the detection score on the probe signal."""
+    from sqe.infer.windowed import TorchBackend
+
+    wav = probe_signal(conf.probe_s)
+    window = WindowConf(window_s=conf.probe_s / 2, context_s=0.5)
+    torch_out = frame_outputs_of(TorchBackend(model), wav, window, (embedding,))
+    onnx_out = frame_outputs_of(OnnxBackend(str(onnx_path), str(onnx_path)), wav, window, (embedding,))
+    score = {k: cosine_scores({"p": v[embedding]}, enrollment[embedding])["p"] for k, v in
+             (("torch", torch_out), ("onnx", onnx_out))}
+    return {"q": float(np.abs(torch_out["q"] - onnx_out["q"]).max()),
+            "score": float(np.abs(score["torch"] - score["onnx"]).max())}
+
+
+def _rezip(root: Path, zipped: Path) -> None:
+    with atomic_path(zipped) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in package_members(json.loads((root / INFO_FILE).read_text())):
+                z.write(root / name, name)
+
+
+def up_to_date(info: dict[str, Any], conf: ExportConf) -> bool:
+    """The package already has a checked model.onnx of this model, format and opset."""
+    block = info.get("onnx") or {}
+    return (ONNX_FILE in (info.get("files") or {}) and block.get("format") == ONNX_FORMAT
+            and block.get("opset") == conf.opset and block.get("model.pt") == info["files"].get("model.pt"))
+
+
+def add_onnx_to_dir(root: Path, where: str, conf: ExportConf, log) -> dict[str, Any]:
+    """Export, check and register ``model.onnx`` in the package directory ``root``."""
+    import onnxruntime
+
+    from sqe.package.load import load_package
+
+    package = load_package(root)
+    with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
+        candidate = Path(tmp) / ONNX_FILE
+        export_graph(package.model, candidate, conf.opset)
+        diffs = compare_backends(package.model, candidate, package.enrollment, package.embedding, conf)
+        log.info("%s: onnx vs torch on the probe signal: max |dq| %.2e, max |d score| %.2e", where, diffs["q"],
+                 diffs["score"])
+        worst = max(diffs.values())
+        if worst > conf.tolerance:
+            raise SqeError(f"{where}: the exported graph differs from the torch model by {worst:.2e} on the probe "
+                           f"signal (tolerance {conf.tolerance:g}); the package is left unchanged")
+        with atomic_path(root / ONNX_FILE) as dest:
+            shutil.copyfile(candidate, dest)
+    info = package.info
+    info["files"][ONNX_FILE] = sha256(root / ONNX_FILE)
+    info["onnx"] = {"format": ONNX_FORMAT, "opset": conf.opset, "model.pt": info["files"]["model.pt"],
+                    "onnxruntime": onnxruntime.__version__, "probe_max_abs_diff": diffs,
+                    "tolerance": conf.tolerance}
+    write_text_atomic(root / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
+    return info
+
+
+def add_onnx(path: Path, conf: ExportConf, log, overwrite: bool = False) -> dict[str, Any] | None:
+    """Add ``model.onnx`` to the package at ``path`` (a directory, then also its sibling ``.zip`` if there is
+    one, or a ``.zip``); None when it is already up to date."""
+    from sqe.package.load import load_package
+
+    info = load_package(path, backend="none").info  # verified, no model loaded
+    if up_to_date(info, conf) and not overwrite:
+        log.info("%s already has a checked %s (opset %d): skipping (use --overwrite to redo)", path, ONNX_FILE,
+                 conf.opset)
+        return None
+    if path.is_dir():
+        info = add_onnx_to_dir(path, str(path), conf, log)
+        sibling = path.with_name(path.name + ".zip")
+        if sibling.is_file():
+            _rezip(path, sibling)
+        return info
+    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
+        root = Path(tmp)
+        members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
+        for name in package_members(info):
+            (root / name).write_bytes(z.read(members[name]))
+        info = add_onnx_to_dir(root, str(path), conf, log)
+        _rezip(root, path)
+    return info
