@@ -9,7 +9,6 @@ the median filter of the detection scores, provenance and the SHA-256 of every f
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from sqe.eval.operating import RegionConf, speech_flags, tune_threshold
 from sqe.metrics.events import IAUCSettings
 from sqe.metrics.smoothing import check_size, smooth_scores
 from sqe.package.card import model_card
-from sqe.package.format import FORMAT, INFO_FILE, OPTIONAL, PAYLOAD, sha256
+from sqe.package.format import FORMAT, INFO_FILE, OPTIONAL, PAYLOAD, sha256, zip_package
 from sqe.models.lssqa import LSSQAModel
 from sqe.models.checkpoint import load_model, read_checkpoint
 from sqe.utils.atomic import atomic_path, write_text_atomic
@@ -155,11 +154,7 @@ def write_package(checkpoint: Path, enrollment: dict[str, np.ndarray], valid: Se
     info["files"] = {f: sha256(out / f) for f in PAYLOAD}
     write_text_atomic(out / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     if conf.zip:
-        zipped = out.with_name(out.name + ".zip")
-        with atomic_path(zipped) as tmp:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-                for f in (*PAYLOAD, INFO_FILE):
-                    z.write(out / f, f)
+        zip_package(out, out.with_name(out.name + ".zip"))
     return info
 
 

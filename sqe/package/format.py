@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import zipfile
 from pathlib import Path
 from typing import Any
+
+from sqe.utils.atomic import atomic_path
 
 FORMAT = "sqe-model-package-1"
 INFO_FILE = "package.json"
@@ -25,3 +29,12 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def zip_package(root: Path, zipped: Path) -> None:
+    """``zipped`` (written atomically): the package files of the directory ``root`` at the archive's top level."""
+    names = package_members(json.loads((root / INFO_FILE).read_text()))
+    with atomic_path(zipped) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in names:
+                z.write(root / name, name)

@@ -25,7 +25,7 @@ from sqe.audio.io import TARGET_SR
 from sqe.infer.framing import WindowConf, frame_outputs_of
 from sqe.infer.onnx_backend import ONNX_FORMAT, OnnxBackend
 from sqe.infer.scores import cosine_scores
-from sqe.package.format import INFO_FILE, ONNX_FILE, package_members, sha256
+from sqe.package.format import INFO_FILE, ONNX_FILE, package_members, sha256, zip_package
 from sqe.utils.atomic import atomic_path, write_text_atomic
 from sqe.utils.errors import SqeError
 
@@ -109,13 +109,6 @@ def compare_backends(model, onnx_path: Path, enrollment: dict[str, np.ndarray], 
             "score": float(np.abs(score["torch"] - score["onnx"]).max())}
 
 
-def _rezip(root: Path, zipped: Path) -> None:
-    with atomic_path(zipped) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-            for name in package_members(json.loads((root / INFO_FILE).read_text())):
-                z.write(root / name, name)
-
-
 def up_to_date(info: dict[str, Any], conf: ExportConf) -> bool:
     """The package already has a checked model.onnx of this model, format and opset."""
     block = info.get("onnx") or {}
@@ -165,7 +158,7 @@ def add_onnx(path: Path, conf: ExportConf, log, overwrite: bool = False) -> dict
         info = add_onnx_to_dir(path, str(path), conf, log)
         sibling = path.with_name(path.name + ".zip")
         if sibling.is_file():
-            _rezip(path, sibling)
+            zip_package(path, sibling)
         return info
     with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
         root = Path(tmp)
@@ -173,5 +166,5 @@ def add_onnx(path: Path, conf: ExportConf, log, overwrite: bool = False) -> dict
         for name in package_members(info):
             (root / name).write_bytes(z.read(members[name]))
         info = add_onnx_to_dir(root, str(path), conf, log)
-        _rezip(root, path)
+        zip_package(root, path)
     return info
