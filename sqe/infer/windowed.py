@@ -21,7 +21,7 @@ class TorchBackend:
         self.autocast = autocast
         self.input_norm = model.conf.input_norm
         self.output_norm = model.conf.output_norm
-        self.level = "peak" if hasattr(model.encoder, "frontend") else "none"
+        self.level = model.encoder.level
         self.embeddings = ("z_mos", *(("z_scl", "z_tilde") if model.scl is not None else ()))
 
     def _autocast(self):

@@ -26,6 +26,7 @@ from sqe.utils.errors import SqeError
 
 class Encoder(nn.Module):
     dim: int
+    level: str = "none"  # "peak": features divide each signal by its peak (fixed_level overrides it)
 
     def architecture(self) -> dict[str, Any]:
         """What a checkpoint needs besides the state dict to rebuild this encoder with no download or pretrained
@@ -159,6 +160,8 @@ class DistillMOSEncoder(ConvContextEncoder):
     """The frozen DistillMOS CNN (sqe.models.distillmos) as latents; a trainable linear projection with layer
     norm and the convolutional context on top. Features are computed one utterance at a time (exact, and
     cacheable by content: sqe.models.feature_cache)."""
+
+    level = "peak"
 
     def __init__(self, weights: str | None = None, precision: str = "bf16", proj_dim: int = 256,
                  channels: int = 256, layers: int = 4, kernel: int = 5, dropout: float = 0.1,

@@ -84,7 +84,7 @@ def export_graph(model, path: Path, opset: int) -> None:
     conf = model.conf
     meta = {"sqe_onnx_format": ONNX_FORMAT, "pad_left": str(left), "pad_window": str(window),
             "input_norm": conf.input_norm, "output_norm": conf.output_norm,
-            "level": "peak" if hasattr(model.encoder, "frontend") else "none",
+            "level": model.encoder.level,
             "embeddings": ",".join(names[2:]), "dim": str(model.encoder.dim)}
     del proto.metadata_props[:]
     for key, value in meta.items():
