@@ -160,16 +160,17 @@ class Analyzer:
         score = median_filter(score, self.package.medfilt_size)  # as the threshold was tuned
         spans = find_regions(score, q, speech, self.threshold, int(round(self.conf.merge_gap_s / FRAME_S)),
                              max(1, int(round(self.conf.min_region_s / FRAME_S))))
-        regions = [self._region(score, q, z, a, b) for a, b in spans]
+        regions = [self.region(score[a:b], q[a:b], z[a:b], a) for a, b in spans]
         return FileAnalysis(
             name=name, duration_s=duration, level_dbfs=level, gain_db=gain, mos=float(q.mean()),
             mos_speech=float(q[speech].mean()) if speech.any() else float("nan"), threshold=self.threshold,
             regions=regions, q=q, score=score, speech=speech, embedding=z if keep_embedding else None)
 
-    def _region(self, score: np.ndarray, q: np.ndarray, z: np.ndarray, a: int, b: int) -> Region:
-        nearest = self.package.nearest_types(region_vector(z, a, b), self.conf.top_k)
+    def region(self, score: np.ndarray, q: np.ndarray, z: np.ndarray, onset_frame: int) -> Region:
+        """The region of the frames ``score, q, z`` (its frames only) that start at frame ``onset_frame``."""
+        nearest = self.package.nearest_types(region_vector(z, 0, z.shape[0]), self.conf.top_k)
         best, sim = nearest[0]
         open_set = self.package.open_set_similarity
         kind = best if open_set is None or sim >= open_set else "unknown"
-        return Region(onset=round(a * FRAME_S, 2), offset=round(b * FRAME_S, 2), score=float(score[a:b].mean()),
-                      mos=float(q[a:b].mean()), type=kind, similarity=sim, nearest=nearest)
+        return Region(onset=round(onset_frame * FRAME_S, 2), offset=round((onset_frame + score.size) * FRAME_S, 2),
+                      score=float(score.mean()), mos=float(q.mean()), type=kind, similarity=sim, nearest=nearest)

@@ -19,6 +19,8 @@ from sqe.utils.errors import SqeError
 FRAME_S = HOP / TARGET_SR
 SILENCE_DBFS = -70.0  # frames quieter than this are silence whatever the file's level
 SPEECH_FLOOR_DB = 40.0  # frames this far below a file's loud frames are silence, never part of a region
+LOUD_PERCENTILE = 95.0  # a file's "loud frames": this percentile of its frame levels
+SPEECH_WIDEN = 3  # frames of speech added each side of active frames (60 ms: onsets and word edges)
 
 
 def dilate(frames: np.ndarray, width: int) -> np.ndarray:
@@ -70,9 +72,14 @@ def energy_speech(wav: np.ndarray, floor_db: float = SPEECH_FLOOR_DB, levels: np
     """Frames within ``floor_db`` of the file's loud frames (95th percentile) and above -70 dBFS, widened by
     60 ms each side so that onsets and word edges stay speech."""
     levels = frame_levels(wav) if levels is None else levels
-    loud = float(np.percentile(levels, 95))
-    active = (levels > loud - floor_db) & (levels > SILENCE_DBFS)
-    return dilate(active, 3)
+    loud = float(np.percentile(levels, LOUD_PERCENTILE))
+    return dilate(energy_active(levels, loud, floor_db), SPEECH_WIDEN)
+
+
+def energy_active(levels: np.ndarray, loud: float, floor_db: float = SPEECH_FLOOR_DB) -> np.ndarray:
+    """The energy rule before widening: frames within ``floor_db`` of ``loud`` and above -70 dBFS (a stream
+    applies it with a running ``loud``, sqe.monitor)."""
+    return (levels > loud - floor_db) & (levels > SILENCE_DBFS)
 
 
 def regions_from_frames(frames: np.ndarray) -> list[tuple[int, int]]:

@@ -39,6 +39,8 @@ class FrameBackend(Protocol):
     output_norm: str  # "mean_l2": X / ||mean_l X|| per signal between encoder and decoders; "none"
     level: str  # "peak": the encoder divides the signal by its peak (DistillMOS); "none"
     embeddings: tuple[str, ...]  # the embeddings decode can give
+    context_frames: int | None  # frames each side a frame of X depends on (None: the whole input)
+    decoder_context: int  # frames each side a decoder output depends on (half the decoders' receptive field)
 
     def encode(self, piece: np.ndarray, peak: float | None) -> np.ndarray:
         """X before output normalisation, ``(ceil(len / 320), D)`` float32; ``peak``: the level statistic of the

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from sqe.audio.grid import HOP, num_frames
-from sqe.infer.framing import peak_of
+from sqe.infer.framing import DECODER_CONTEXT, peak_of
 from sqe.utils.errors import SqeError
 
 ONNX_INSTALL_HINT = "pip install 'sqe[onnx]' (onnxruntime)"
@@ -41,9 +41,12 @@ def read_metadata(meta: dict[str, str], where: str) -> dict[str, Any]:
     if missing or meta.get("sqe_onnx_format") != ONNX_FORMAT:
         raise SqeError(f"{where}: not an sqe ONNX graph of format {ONNX_FORMAT!r} (metadata lacks "
                        f"{', '.join(missing) or 'the format'}); re-export it with this sqe's sqe.bin.export_onnx")
+    context = meta.get("context_frames", "")  # absent in graphs of sqe before the monitor: unknown (whole input)
     return {"pad_left": int(meta["pad_left"]), "pad_window": int(meta["pad_window"]),
             "input_norm": meta["input_norm"], "output_norm": meta["output_norm"], "level": meta["level"],
-            "embeddings": tuple(e for e in meta["embeddings"].split(",") if e), "dim": int(meta["dim"])}
+            "embeddings": tuple(e for e in meta["embeddings"].split(",") if e), "dim": int(meta["dim"]),
+            "context_frames": int(context) if context else None,
+            "decoder_context": int(meta.get("decoder_context", DECODER_CONTEXT))}
 
 
 class OnnxBackend:
@@ -55,6 +58,7 @@ class OnnxBackend:
         self.pad_left, self.pad_window, self.dim = meta["pad_left"], meta["pad_window"], meta["dim"]
         self.input_norm, self.output_norm, self.level = meta["input_norm"], meta["output_norm"], meta["level"]
         self.embeddings = meta["embeddings"]
+        self.context_frames, self.decoder_context = meta["context_frames"], meta["decoder_context"]
         self._no_signal = np.zeros((1, self.pad_window), dtype=np.float32)
         self._no_x = np.zeros((1, 1, self.dim), dtype=np.float32)
 

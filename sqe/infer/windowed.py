@@ -22,6 +22,8 @@ class TorchBackend:
         self.input_norm = model.conf.input_norm
         self.output_norm = model.conf.output_norm
         self.level = model.encoder.level
+        self.context_frames = model.encoder.context_frames
+        self.decoder_context = sum(k // 2 for k in model.conf.kernels)
         self.embeddings = ("z_mos", *(("z_scl", "z_tilde") if model.scl is not None else ()))
 
     def _autocast(self):

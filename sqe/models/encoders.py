@@ -27,6 +27,9 @@ from sqe.utils.errors import SqeError
 class Encoder(nn.Module):
     dim: int
     level: str = "none"  # "peak": features divide each signal by its peak (fixed_level overrides it)
+    # frames each side of a frame of X that its value depends on (None: the whole input, wav2vec2's attention);
+    # a stream needs this much audio after a frame before the frame is final (sqe.monitor)
+    context_frames: int | None = None
 
     def architecture(self) -> dict[str, Any]:
         """What a checkpoint needs besides the state dict to rebuild this encoder with no download or pretrained
@@ -122,6 +125,12 @@ class ConvContextEncoder(Encoder):
         self.drop = nn.Dropout(dropout)
         self.dim = channels
 
+    frontend_context = 1  # frames each side whose audio one latent frame sees (log-mel: its 400-sample window)
+
+    @property
+    def context_frames(self) -> int:  # type: ignore[override]
+        return self.frontend_context + sum(conv.kernel_size[0] // 2 for conv in self.convs)
+
     def project(self, latents: torch.Tensor) -> torch.Tensor:
         return latents
 
@@ -162,6 +171,7 @@ class DistillMOSEncoder(ConvContextEncoder):
     cacheable by content: sqe.models.feature_cache)."""
 
     level = "peak"
+    frontend_context = 3  # the CNN sees 2,240 samples centred on a frame: [320 l - 960, 320 l + 1280)
 
     def __init__(self, weights: str | None = None, precision: str = "bf16", proj_dim: int = 256,
                  channels: int = 256, layers: int = 4, kernel: int = 5, dropout: float = 0.1,

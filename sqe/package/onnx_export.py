@@ -85,6 +85,8 @@ def export_graph(model, path: Path, opset: int) -> None:
     meta = {"sqe_onnx_format": ONNX_FORMAT, "pad_left": str(left), "pad_window": str(window),
             "input_norm": conf.input_norm, "output_norm": conf.output_norm,
             "level": model.encoder.level,
+            "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
+            "decoder_context": str(sum(k // 2 for k in conf.kernels)),
             "embeddings": ",".join(names[2:]), "dim": str(model.encoder.dim)}
     del proto.metadata_props[:]
     for key, value in meta.items():
