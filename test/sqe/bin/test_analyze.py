@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import REPO, StageRun, write_audio
 from model_factories import speech_like, spliced
+from no_torch import SCRIPT as NO_TORCH
 
 
 def analyze_process(*args):
@@ -216,21 +217,6 @@ def test_a_folder_in_job_parts_gives_what_one_call_gives(tiny_package, tmp_path,
     assert fewer.returncode == 1 and "hold 6 inputs, this call has 1" in fewer.stderr
 
 
-TORCH_BLOCKED = """
-import runpy, sys
-class NoTorch:
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ImportError("torch is blocked in this test")
-sys.meta_path.insert(0, NoTorch())
-sys.argv = ["analyze", *sys.argv[1:]]
-try:
-    runpy.run_module("sqe.bin.analyze", run_name="__main__")
-finally:
-    print("TORCH_IMPORTED", "torch" in sys.modules)
-"""
-
-
 def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tmp_path, analyze, capsys):
     import shutil
 
@@ -239,13 +225,13 @@ def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tm
     rng = np.random.default_rng(31)
     x, _ = spliced(5.0, "lpf", 1.5, 3.0, rng)
     write_audio(tmp_path / "in" / "take.wav", x)
-    no_graph = subprocess.run([sys.executable, "-c", TORCH_BLOCKED, "--model", package, tmp_path / "in",
+    no_graph = subprocess.run([sys.executable, "-c", NO_TORCH, "analyze", "--model", package, tmp_path / "in",
                                "--backend", "onnx", "--out", tmp_path / "none"], capture_output=True, text=True,
                               cwd=REPO)
     assert no_graph.returncode == 1 and "no model.onnx" in no_graph.stderr and "Traceback" not in no_graph.stderr
     assert analyze("--model", package, tmp_path / "in", "--out", tmp_path / "torch").returncode == 0
     assert StageRun("export_onnx", ["--model", package], capsys).returncode == 0
-    run = subprocess.run([sys.executable, "-c", TORCH_BLOCKED, "--model", package, tmp_path / "in", "--backend",
+    run = subprocess.run([sys.executable, "-c", NO_TORCH, "analyze", "--model", package, tmp_path / "in", "--backend",
                           "onnx", "--out", tmp_path / "onnx"], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert "TORCH_IMPORTED False" in run.stdout
