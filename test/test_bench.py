@@ -188,3 +188,31 @@ def test_paper_corpora_bench_writes_the_trees_and_prints_the_db_variables(tmp_pa
     assert bench.main(["--out", str(tmp_path / "c")]) == 1  # an existing folder is never written into
     assert bench.main(["--out", str(tmp_path / "d"), "--librispeech", "13"]) == 1
     assert "librispeech_dev has 12 excerpts" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+def test_the_monitor_bench_compares_stream_and_offline_and_times_regions(tiny_package, tmp_path):
+    import json
+
+    import numpy as np
+    from conftest import write_audio
+    from model_factories import speech_like, spliced
+
+    rng = np.random.default_rng(5)
+    lines = []
+    for i, kind in enumerate(["clip", "lpf"]):
+        x = np.concatenate([speech_like(2.0, rng), spliced(4.0, kind, 1.0, 2.5, rng)[0]])  # region 3.0-4.5 s
+        lines.append(f"u{i} {write_audio(tmp_path / f'u{i}.wav', x)}\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "wav.scp").write_text("".join(lines))
+    res = subprocess.run([sys.executable, str(REPO / "bench" / "monitor_stream.py"), "--model", str(tiny_package),
+                          "--data", str(tmp_path / "data"), "--latency_s", "6", "--json", str(tmp_path / "r.json"),
+                          "--set", "warmup_s=1.0"], capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0, res.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["utterances"] == 2 and result["audio_s"] == 12.0 and result["conf"] == {"warmup_s": 1.0}
+    assert result["regions"] == {"offline": 2, "stream": 2} and result["region_f1"]["min"] >= 0.9
+    assert result["score_corr_after_warmup"]["pooled"] > 0.95 and 0 < result["rtf_cpu"] < 1
+    lat = result["latency"]  # one utterance streamed at real time: its region closes before the stream ends
+    assert lat["regions_timed"] == 1 and lat["exit_status"] == 0 and lat["stream_s"] == 6.0
+    assert 0.4 <= lat["audio_wait_median_s"] <= 0.7 and lat["audio_wait_median_s"] - 0.1 < lat["median_s"] < 3.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
 
 def check_size(size: int, key: str = "medfilt_size") -> None:
@@ -27,6 +27,8 @@ def median_filter(x: np.ndarray, size: int, edge: Literal["nearest", "zero"] = "
     if size == 1:
         return x
     if edge == "zero":
+        from scipy import signal  # lazily: scipy.signal imports scipy.stats (about 1 s), analysis needs neither
+
         return signal.medfilt(x, size).astype(np.float32)
     return ndimage.median_filter(x, size=size, mode="nearest").astype(np.float32)
 

@@ -19,7 +19,7 @@ however the input arrives (pipe buffer sizes, a slow writer).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -94,6 +94,8 @@ class StreamAnalyzer:
         self.q, self.z, self.raw = Track(), Track(), Track()  # decoded frames
         self.score, self.speech = Track(), Track()  # final frames: filtered score, speech flags
         self.q_sum, self.q_speech_sum, self.speech_frames, self.regions, self.next_report = 0.0, 0.0, 0, 0, 0
+        # called with (first frame, score, q, speech) of every block of final frames (benchmarks, live plots)
+        self.on_frames: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None
 
     @property
     def time_s(self) -> float:
@@ -196,6 +198,8 @@ class StreamAnalyzer:
         speech = self._speech(start, upto, final)
         self.speech.extend(speech)
         q = self.q.get(start, upto)
+        if self.on_frames is not None:
+            self.on_frames(start, score, q, speech)
         self.q_sum += float(q.sum(dtype=np.float64))
         self.q_speech_sum += float(q[speech].sum(dtype=np.float64))
         self.speech_frames += int(speech.sum())

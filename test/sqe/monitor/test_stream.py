@@ -42,9 +42,13 @@ def test_a_warm_up_over_the_whole_stream_is_offline_analysis(analyzer, stream_au
     analyzer.package.info["medfilt_size"] = 9  # the filter's edges too
     try:
         offline = analyzer.analyze(stream_audio)
-        _, events = streamed(analyzer, stream_audio, MonitorConf(warmup_s=100.0, report_s=0))
+        stream = StreamAnalyzer(analyzer, MonitorConf(warmup_s=100.0, report_s=0))
+        score = np.full(offline.score.size, np.nan, np.float32)
+        stream.on_frames = lambda a, s, q, speech: score.__setitem__(slice(a, a + s.size), s)
+        events = stream.push(stream_audio) + stream.finish()
     finally:
         analyzer.package.info.pop("medfilt_size")
+    np.testing.assert_allclose(score, offline.score, atol=1e-5)  # every frame, once
     found = [e for e in events if e["event"] == "region"]
     assert [(r.onset, r.offset, r.type) for r in offline.regions] == regions(events)
     for r, e in zip(offline.regions, found):
