@@ -38,3 +38,13 @@ def zip_package(root: Path, zipped: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             for name in names:
                 z.write(root / name, name)
+
+
+def extract_package(zipped: Path, dest: Path, names: tuple[str, ...] | list[str] | None = None) -> None:
+    """The package files of a zip into the directory ``dest``: only known file names (``names``; default every
+    file a package may hold), flattened, so no path from the archive is trusted; absent ones are skipped."""
+    with zipfile.ZipFile(zipped) as z:
+        members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
+        for name in names if names is not None else (*PAYLOAD, *OPTIONAL, INFO_FILE):
+            if name in members:
+                (dest / name).write_bytes(z.read(members[name]))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from sqe.metrics.embedding import l2_normalize
-from sqe.package.format import FORMAT, INFO_FILE, ONNX_FILE, OPTIONAL, PAYLOAD, sha256
+from sqe.package.format import FORMAT, INFO_FILE, ONNX_FILE, OPTIONAL, PAYLOAD, extract_package, sha256
 from sqe.utils.errors import SqeError
 
 if TYPE_CHECKING:
@@ -121,9 +121,6 @@ def load_package(path: str | Path, device: str | torch.device = "cpu", backend: 
         raise SqeError(f"model package {path} does not exist")
     if not zipfile.is_zipfile(path):
         raise SqeError(f"{path} is neither a package directory nor a zip file")
-    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
-        members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
-        for name in (*PAYLOAD, *OPTIONAL, INFO_FILE):
-            if name in members:  # only the known file names, flattened: no path from the archive is trusted
-                (Path(tmp) / name).write_bytes(z.read(members[name]))
+    with tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
+        extract_package(path, Path(tmp))
         return _read(Path(tmp), str(path), device, backend)

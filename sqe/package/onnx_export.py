@@ -14,7 +14,6 @@ import json
 import shutil
 import tempfile
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from sqe.audio.io import TARGET_SR
 from sqe.infer.framing import WindowConf, frame_outputs_of
 from sqe.infer.onnx_backend import ONNX_FORMAT, OnnxBackend
 from sqe.infer.scores import cosine_scores
-from sqe.package.format import INFO_FILE, ONNX_FILE, package_members, sha256, zip_package
+from sqe.package.format import INFO_FILE, ONNX_FILE, extract_package, package_members, sha256, zip_package
 from sqe.utils.atomic import atomic_path, write_text_atomic
 from sqe.utils.errors import SqeError
 
@@ -162,11 +161,9 @@ def add_onnx(path: Path, conf: ExportConf, log, overwrite: bool = False) -> dict
         if sibling.is_file():
             zip_package(path, sibling)
         return info
-    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="sqe-package-") as tmp:
         root = Path(tmp)
-        members = {Path(n).name: n for n in z.namelist() if not n.endswith("/")}
-        for name in package_members(info):
-            (root / name).write_bytes(z.read(members[name]))
+        extract_package(path, root, package_members(info))
         info = add_onnx_to_dir(root, str(path), conf, log)
         zip_package(root, path)
     return info
