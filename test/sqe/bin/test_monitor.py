@@ -156,3 +156,19 @@ def test_the_onnx_backend_monitors_without_torch(tiny_package, tmp_path, take, c
     a, b = events_of(torch_run.stdout.decode()), events_of("\n".join(lines[:-1]))
     assert regions(a) == regions(b) and the_clip(a)
     assert b[-1]["mos"] == pytest.approx(a[-1]["mos"], abs=1e-3)
+
+
+def test_a_file_whose_writer_stops_without_closing_ends_after_the_idle_timeout(tiny_package, take, tmp_path):
+    path = tmp_path / "crashed.wav"
+    with sf.SoundFile(str(path), "w", 16000, 1, format="WAV", subtype="PCM_16") as f:
+        f.write(take)
+    raw = bytearray(path.read_bytes())
+    raw[40:44] = b"\x00\x00\x00\x00"  # the data size a recorder leaves before it closes the file
+    path.write_bytes(bytes(raw))
+    started = time.monotonic()
+    run = subprocess.run([*MONITOR, "--model", tiny_package, "--follow", path, "--idle_timeout_s", "1.5"],
+                         capture_output=True, env=ENV, cwd=REPO, timeout=120)
+    assert run.returncode == 0, run.stderr.decode()
+    events = events_of(run.stdout.decode())
+    assert the_clip(events) and events[-1]["duration_s"] == 9.0
+    assert time.monotonic() - started >= 1.5
