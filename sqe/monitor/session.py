@@ -11,9 +11,13 @@ from typing import Any, Callable, TextIO
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
+from sqe.audio.speech import FRAME_S
 from sqe.monitor.sources import PcmFormat
 from sqe.monitor.stream import StreamAnalyzer
 from sqe.utils.errors import SqeError
+
+
+FULL_SCALE = 32767 / 32768  # the largest 16-bit sample: at or beyond it a sample counts as clipped
 
 
 class ToMono16k:
@@ -39,7 +43,7 @@ class ToMono16k:
         if bad.any():
             self.nonfinite += int(bad.sum())
             x[bad] = 0.0
-        self.clipped += int((np.abs(x) >= 1.0).sum())
+        self.clipped += int((np.abs(x) >= FULL_SCALE).sum())
         if self.resampler is not None:
             x = self.resampler.resample_chunk(x, last=last)
         return x
@@ -51,7 +55,7 @@ def run_session(source, stream: StreamAnalyzer, out: TextIO, channel: str = "mix
     ``end`` event (with ``stopped_by``: "end of input" or "interrupt")."""
     fmt: PcmFormat = source.format
     convert = ToMono16k(fmt, channel)
-    look = stream.lookahead_frames * 0.02
+    look = stream.lookahead_frames * FRAME_S
     emit(out, {"event": "start", "format": fmt.encoding, "rate": fmt.rate, "channels": fmt.channels,
                "channel": channel, "warmup_s": stream.conf.warmup_s, "lookahead_s": round(look, 3),
                "hop_s": stream.hop / TARGET_SR, "threshold": stream.analyzer.threshold})
