@@ -23,8 +23,8 @@ class TorchBackend:
         self.output_norm = model.conf.output_norm
         self.level = model.encoder.level
         self.context_frames = model.encoder.context_frames
-        self.decoder_context = sum(k // 2 for k in model.conf.kernels)
-        self.embeddings = ("z_mos", *(("z_scl", "z_tilde") if model.scl is not None else ()))
+        self.decoder_context = model.decoder_context
+        self.embeddings = model.embedding_names
 
     def _autocast(self):
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast)

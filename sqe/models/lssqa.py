@@ -89,6 +89,16 @@ class LSSQAModel(nn.Module):
             self.scl = SCLHead(self.encoder.dim, channels, conf.kernels, s.d_p, s.negative_slope, s.final_norm_act,
                                s.projection)
 
+    @property
+    def embedding_names(self) -> tuple[str, ...]:
+        """The frame embeddings the decoders give: z_MOS, and z_scl and z~ with the SCL decoder."""
+        return ("z_mos", *(("z_scl", "z_tilde") if self.scl is not None else ()))
+
+    @property
+    def decoder_context(self) -> int:
+        """Frames each side that a decoder output depends on (half the decoders' receptive field)."""
+        return sum(k // 2 for k in self.conf.kernels)
+
     def _input(self, wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return standardize_batch(wav, lengths) if self.conf.input_norm == "standardize" else wav
 

@@ -133,4 +133,4 @@ class ExportGraph(nn.Module):
         return (self.encode(padded), *self.decode(x_in))
 
     def output_names(self) -> list[str]:
-        return ["x", "q", "z_mos", *(["z_scl", "z_tilde"] if self.model.scl is not None else [])]
+        return ["x", "q", *self.model.embedding_names]

@@ -85,7 +85,7 @@ def export_graph(model, path: Path, opset: int) -> None:
             "input_norm": conf.input_norm, "output_norm": conf.output_norm,
             "level": model.encoder.level,
             "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
-            "decoder_context": str(sum(k // 2 for k in conf.kernels)),
+            "decoder_context": str(model.decoder_context),
             "embeddings": ",".join(names[2:]), "dim": str(model.encoder.dim)}
     del proto.metadata_props[:]
     for key, value in meta.items():

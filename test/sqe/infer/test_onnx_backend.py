@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sqe.infer.framing import DECODER_CONTEXT
 from sqe.infer.onnx_backend import OnnxBackend, read_metadata
 from sqe.utils.errors import SqeError
 
@@ -37,3 +38,15 @@ def test_a_foreign_graph_is_refused():
     with pytest.raises(SqeError, match="the format"):
         read_metadata({k: "1" for k in ("pad_left", "pad_window", "input_norm", "output_norm", "level",
                                          "embeddings", "dim")} | {"sqe_onnx_format": "x"}, "other.onnx")
+
+
+def test_the_receptive_field_keys_are_read_and_older_graphs_fall_back():
+    base = {k: "1" for k in ("pad_left", "pad_window", "dim")} | {"sqe_onnx_format": "sqe-onnx-1", "input_norm": "none",
+                                                                   "output_norm": "none", "level": "none",
+                                                                   "embeddings": "z_mos"}
+    older = read_metadata(base, "old.onnx")  # exported before the monitor: the encoder's reach unknown
+    assert older["context_frames"] is None and older["decoder_context"] == DECODER_CONTEXT
+    newer = read_metadata(base | {"context_frames": "7", "decoder_context": "10"}, "new.onnx")
+    assert (newer["context_frames"], newer["decoder_context"]) == (7, 10)
+    wav2vec2 = read_metadata(base | {"context_frames": "", "decoder_context": "10"}, "w2v.onnx")
+    assert wav2vec2["context_frames"] is None

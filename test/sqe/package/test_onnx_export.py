@@ -100,3 +100,9 @@ def test_every_encoder_exports_and_agrees_with_torch(kind, seconds, tmp_path):
     # magnitude compression); the bf16 front end is emulated by rounding, whose ties can fall the other way
     limit = 2e-3 if kind == "distillmos_bf16" else 1e-3 if kind.startswith("distillmos") else 1e-5
     assert max(diffs.values()) < limit, diffs
+    if seconds == 2.0:  # the stream's look-ahead travels with the graph
+        from sqe.infer.onnx_backend import OnnxBackend
+
+        backend = OnnxBackend(str(tmp_path / "m.onnx"))
+        assert (backend.context_frames, backend.decoder_context) == (model.encoder.context_frames, 10)
+        assert backend.embeddings == model.embedding_names == ("z_mos", "z_scl", "z_tilde")
