@@ -78,6 +78,8 @@ def run_session(source, stream: StreamAnalyzer, out: TextIO, channel: str = "mix
     finally:
         guard.restore()
         source.close()
+    if stopped_by == "end of input":
+        log(f"input ended: {source.end_reason}")
     if pending:
         log(f"the input ended mid-sample: {len(pending)} byte(s) of an incomplete sample frame "
             f"({fmt.frame_bytes} bytes each) dropped")

@@ -24,6 +24,7 @@ ENCODINGS = {"s16le": ("<i2", 32768.0), "s24le": (None, 8388608.0), "s32le": ("<
              "f32le": ("<f4", 1.0)}
 MIN_RATE, MAX_RATE = 4000, 384000
 READ_BYTES = 1 << 16
+CLOSED = "closed by its writer (its header states the length, all read)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class PcmFormat:
 class PipeSource:
     """Bytes of a pipe or any readable file descriptor as they arrive; ``None`` once the writer has closed it
     (or died: the same end of file)."""
+
+    end_reason = "end of input (the writer closed the pipe or died)"
 
     def __init__(self, fmt: PcmFormat, stream):
         self.format, self.stream = fmt, stream  # a file object (stdin); its descriptor is taken at the first read
@@ -107,6 +110,8 @@ def parse_wav_header(head: bytes, where: str) -> tuple[PcmFormat, int, int | Non
 class FollowWav:
     """The samples of a WAV file as its writer appends them."""
 
+    end_reason = "interrupted"
+
     def __init__(self, path: Path, poll_s: float = 0.05, idle_timeout_s: float = 10.0):
         self.path, self.poll_s, self.idle_timeout_s = path, poll_s, idle_timeout_s
         self.file = _open_when_there(path, idle_timeout_s)
@@ -142,8 +147,10 @@ class FollowWav:
                 self.last_growth = time.monotonic()
                 return data
             if end is not None and self.pos >= end:
-                return None  # the writer has closed it: the header states the length, all read
+                self.end_reason = CLOSED
+                return None
             if time.monotonic() - self.last_growth > self.idle_timeout_s:
+                self.end_reason = f"no growth for {self.idle_timeout_s:g} s (--idle_timeout_s)"
                 return None
             time.sleep(self.poll_s)
 
@@ -173,6 +180,8 @@ def flac_streaminfo(head: bytes, where: str) -> tuple[PcmFormat, int] | None:
 
 class FollowFlac:
     """The samples of a FLAC file as its writer appends them, decoded by ``sox`` reading the bytes from a pipe."""
+
+    end_reason = "interrupted"
 
     def __init__(self, path: Path, poll_s: float = 0.05, idle_timeout_s: float = 10.0):
         self.path, self.poll_s, self.idle_timeout_s = path, poll_s, idle_timeout_s
@@ -208,8 +217,12 @@ class FollowFlac:
                     self.sox.stdin.write(data)
                     self.sox.stdin.flush()
                     pos, last = pos + len(data), time.monotonic()
-                elif total > 0 or time.monotonic() - last > self.idle_timeout_s:
-                    break  # closed by its writer (the header knows its length), or idle for too long
+                elif total > 0:
+                    self.end_reason = CLOSED
+                    break
+                elif time.monotonic() - last > self.idle_timeout_s:
+                    self.end_reason = f"no growth for {self.idle_timeout_s:g} s (--idle_timeout_s)"
+                    break
                 else:
                     time.sleep(self.poll_s)
         except (BrokenPipeError, OSError):
