@@ -29,15 +29,10 @@ SILENT_DBFS = -100.0  # a signal this quiet is not normalised (it has no speech 
 
 
 @dataclass
-class AnalyzeConf:
-    window: WindowConf = field(default_factory=WindowConf)  # long files: encoder windows on one 50 Hz grid
-    channel: str = "mix"  # multi-channel input: 'mix' (average) or a channel index ('0', '1', ...)
-    level_dbfs: float | None = None  # scale each file's speech to this RMS level (dBFS) before the model; the
-    # original level is reported either way. sqe's encoders normalise the level themselves (standardised input,
-    # DistillMOS peak), so this matters only for models with input_norm: none on a level-sensitive encoder.
-    min_duration_s: float = 0.5  # shorter inputs fail with 'too short'
-    speech: Literal["energy", "rvad", "none"] = "energy"  # how silence/non-speech frames are flagged (not scored)
-    speech_floor_db: float = SPEECH_FLOOR_DB  # energy: frames this far below the file's loud frames are silence
+class DetectConf:
+    """How frame scores become regions, and what runs the model: shared by offline analysis (AnalyzeConf) and
+    the stream monitor (sqe.monitor.stream.MonitorConf)."""
+    speech_floor_db: float = SPEECH_FLOOR_DB  # energy: frames this far below the loud frames are silence
     detector: Literal["embedding", "mos"] = "embedding"  # 1 - cos(enrollment, frame) or -MOS
     threshold: float | None = None  # null: the package's validation-tuned threshold of the detector
     merge_gap_s: float = MERGE_GAP_S  # degraded runs closer than this are one region
@@ -49,12 +44,36 @@ class AnalyzeConf:
     threads: int = 0  # CPU threads of the backend (0: its default)
 
     def __post_init__(self) -> None:
-        if self.channel != "mix" and not self.channel.isdigit():
-            raise ValueError(f"channel must be 'mix' or a channel index, got {self.channel!r}")
-        if self.min_duration_s < 0 or self.merge_gap_s < 0 or self.min_region_s < 0:
-            raise ValueError("min_duration_s, merge_gap_s and min_region_s must not be negative")
+        if self.merge_gap_s < 0 or self.min_region_s < 0:
+            raise ValueError("merge_gap_s and min_region_s must not be negative")
         if self.top_k < 1:
             raise ValueError("top_k must be at least 1")
+
+    @property
+    def merge_gap_frames(self) -> int:
+        return int(round(self.merge_gap_s / FRAME_S))
+
+    @property
+    def min_region_frames(self) -> int:
+        return max(1, int(round(self.min_region_s / FRAME_S)))
+
+
+@dataclass
+class AnalyzeConf(DetectConf):
+    window: WindowConf = field(default_factory=WindowConf)  # long files: encoder windows on one 50 Hz grid
+    channel: str = "mix"  # multi-channel input: 'mix' (average) or a channel index ('0', '1', ...)
+    level_dbfs: float | None = None  # scale each file's speech to this RMS level (dBFS) before the model; the
+    # original level is reported either way. sqe's encoders normalise the level themselves (standardised input,
+    # DistillMOS peak), so this matters only for models with input_norm: none on a level-sensitive encoder.
+    min_duration_s: float = 0.5  # shorter inputs fail with 'too short'
+    speech: Literal["energy", "rvad", "none"] = "energy"  # how silence/non-speech frames are flagged (not scored)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.channel != "mix" and not self.channel.isdigit():
+            raise ValueError(f"channel must be 'mix' or a channel index, got {self.channel!r}")
+        if self.min_duration_s < 0:
+            raise ValueError("min_duration_s must not be negative")
 
 
 @dataclass
@@ -153,18 +172,20 @@ class Analyzer:
         q, z = out["q"], out[emb_name]
         n = min(q.size, speech.size)
         q, z, speech = q[:n], z[:n], speech[:n]
-        if self.conf.detector == "embedding":
-            score = cosine_scores({name: z}, self.package.enrollment[emb_name])[name]
-        else:
-            score = -q
-        score = median_filter(score, self.package.medfilt_size)  # as the threshold was tuned
-        spans = find_regions(score, q, speech, self.threshold, int(round(self.conf.merge_gap_s / FRAME_S)),
-                             max(1, int(round(self.conf.min_region_s / FRAME_S))))
+        score = median_filter(self.frame_scores(q, z), self.package.medfilt_size)  # as the threshold was tuned
+        spans = find_regions(score, q, speech, self.threshold, self.conf.merge_gap_frames,
+                             self.conf.min_region_frames)
         regions = [self.region(score[a:b], q[a:b], z[a:b], a) for a, b in spans]
         return FileAnalysis(
             name=name, duration_s=duration, level_dbfs=level, gain_db=gain, mos=float(q.mean()),
             mos_speech=float(q[speech].mean()) if speech.any() else float("nan"), threshold=self.threshold,
             regions=regions, q=q, score=score, speech=speech, embedding=z if keep_embedding else None)
+
+    def frame_scores(self, q: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """The detector's score of each frame before the median filter (higher = more degraded)."""
+        if self.conf.detector == "embedding":
+            return cosine_scores({"f": z}, self.package.enrollment[self.package.embedding])["f"]
+        return -q
 
     def region(self, score: np.ndarray, q: np.ndarray, z: np.ndarray, onset_frame: int) -> Region:
         """The region of the frames ``score, q, z`` (its frames only) that start at frame ``onset_frame``."""

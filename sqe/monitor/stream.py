@@ -18,19 +18,16 @@ however the input arrives (pipe buffer sizes, a slow writer).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable, Literal
 
 import numpy as np
 
-from sqe.analyze.analyzer import AnalyzeConf, Analyzer
+from sqe.analyze.analyzer import AnalyzeConf, Analyzer, DetectConf
 from sqe.audio.grid import HOP, num_frames
 from sqe.audio.io import TARGET_SR
-from sqe.audio.speech import (FRAME_S, LOUD_PERCENTILE, SPEECH_FLOOR_DB, SPEECH_WIDEN, dilate, energy_active,
-                              frame_levels)
+from sqe.audio.speech import FRAME_S, LOUD_PERCENTILE, SPEECH_WIDEN, dilate, energy_active, frame_levels
 from sqe.infer.framing import output_scale
-from sqe.infer.scores import cosine_scores
-from sqe.metrics.regions import MERGE_GAP_S, MIN_REGION_S
 from sqe.metrics.smoothing import median_filter
 from sqe.monitor.running import RunningFrameMean, RunningMoments, RunningPercentile
 from sqe.monitor.tracks import RunCloser, Track
@@ -39,32 +36,24 @@ FRAMES_PER_S = round(1 / FRAME_S)
 
 
 @dataclass
-class MonitorConf:
+class MonitorConf(DetectConf):
     warmup_s: float = 3.0  # audio collected before the first analysis; its statistics start the running ones
     hop_s: float = 0.2  # analysis step (the smaller, the lower the latency and the higher the CPU cost)
     report_s: float = 5.0  # a rolling MOS line every report_s seconds of stream (0: none)
     encoder_context_s: float = 1.0  # look-ahead for encoders without a bounded receptive field (wav2vec2)
     speech: Literal["energy", "none"] = "energy"  # silence flags (rVAD needs whole files: not offered here)
-    speech_floor_db: float = SPEECH_FLOOR_DB  # energy: frames this far below the loud frames so far are silence
-    detector: Literal["embedding", "mos"] = "embedding"  # 1 - cos(enrollment, frame) or -MOS
-    threshold: float | None = None  # null: the package's validation-tuned threshold of the detector
-    merge_gap_s: float = MERGE_GAP_S  # degraded runs closer than this are one region
-    min_region_s: float = MIN_REGION_S  # shorter regions are dropped
-    top_k: int = 3  # nearest degradation types listed per region
-    backend: Literal["torch", "onnx"] = "torch"  # onnx: the package's model.onnx on onnxruntime, no torch
     device: Literal["auto", "cpu", "cuda"] = "cpu"  # torch backend only
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  # bf16 autocast (auto: on GPU); torch backend only
     threads: int = 1  # CPU threads of the backend (0: its default)
+    # and DetectConf's detector, threshold, merge and region settings, backend, precision
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.warmup_s < 0 or self.hop_s < FRAME_S or self.report_s < 0 or self.encoder_context_s < 0:
             raise ValueError("warmup_s, report_s and encoder_context_s must not be negative, hop_s at least 0.02")
 
     def analyze_conf(self) -> AnalyzeConf:
-        return AnalyzeConf(speech=self.speech, speech_floor_db=self.speech_floor_db, detector=self.detector,
-                           threshold=self.threshold, merge_gap_s=self.merge_gap_s, min_region_s=self.min_region_s,
-                           top_k=self.top_k, backend=self.backend, device=self.device, precision=self.precision,
-                           threads=self.threads)
+        """The offline analysis settings these share (the Analyzer runs the model and types the regions)."""
+        return AnalyzeConf(**{f.name: getattr(self, f.name) for f in fields(DetectConf)}, speech=self.speech)
 
 
 def _none_if_nan(x: float) -> float | None:
@@ -83,8 +72,8 @@ class StreamAnalyzer:
         self.enc_ctx = own if own is not None else int(round(self.conf.encoder_context_s * FRAMES_PER_S))
         self.dec_ctx = backend.decoder_context
         self.half = analyzer.package.medfilt_size // 2
-        self.merge_gap = int(round(self.conf.merge_gap_s / FRAME_S))
-        self.closer = RunCloser(self.merge_gap, max(1, int(round(self.conf.min_region_s / FRAME_S))))
+        self.merge_gap = self.conf.merge_gap_frames
+        self.closer = RunCloser(self.merge_gap, self.conf.min_region_frames)
         self.hop = max(1, int(round(self.conf.hop_s * FRAMES_PER_S))) * HOP
         self.report = int(round(self.conf.report_s * FRAMES_PER_S))
         self.next_step = max(int(round(self.conf.warmup_s * TARGET_SR)), self.hop)
@@ -179,13 +168,9 @@ class StreamAnalyzer:
             x = x / output_scale(self.xmean.mean)
         out = self.backend.decode(x, ["q", self.emb])
         q, z = out["q"][start - c0:upto - c0], out[self.emb][start - c0:upto - c0]
-        if self.conf.detector == "embedding":
-            raw = cosine_scores({"s": z}, self.analyzer.package.enrollment[self.emb])["s"]
-        else:
-            raw = -q
         self.q.extend(q)
         self.z.extend(z)
-        self.raw.extend(raw)
+        self.raw.extend(self.analyzer.frame_scores(q, z))
         self.x.trim(upto - self.dec_ctx)
 
     def _score(self, upto: int, final: bool) -> list[dict[str, Any]]:
