@@ -115,16 +115,8 @@ class FollowWav:
     def __init__(self, path: Path, poll_s: float = 0.05, idle_timeout_s: float = 10.0):
         self.path, self.poll_s, self.idle_timeout_s = path, poll_s, idle_timeout_s
         self.file = _open_when_there(path, idle_timeout_s)
-        header = None
-        started = time.monotonic()
-        while header is None:
-            self.file.seek(0)
-            header = parse_wav_header(self.file.read(1 << 16), str(path))
-            if header is None:
-                if time.monotonic() - started > idle_timeout_s:
-                    raise SqeError(f"{path}: no complete WAV header after {idle_timeout_s:g} s")
-                time.sleep(poll_s)
-        self.format, self.start, _ = header
+        self.format, self.start, _ = _header(self.file, 1 << 16, lambda h: parse_wav_header(h, str(path)),
+                                             f"{path}: no complete WAV header", idle_timeout_s, poll_s)
         self.pos = self.start
         self.last_growth = time.monotonic()
 
@@ -167,6 +159,19 @@ def _open_when_there(path: Path, timeout_s: float):
     return open(path, "rb")
 
 
+def _header(file, size: int, parse, missing: str, timeout_s: float, poll_s: float):
+    """``parse(the file's first size bytes)`` once it is not None: a writer may not have written its header yet."""
+    started = time.monotonic()
+    while True:
+        file.seek(0)
+        header = parse(file.read(size))
+        if header is not None:
+            return header
+        if time.monotonic() - started > timeout_s:
+            raise SqeError(f"{missing} after {timeout_s:g} s")
+        time.sleep(poll_s)
+
+
 def flac_streaminfo(head: bytes, where: str) -> tuple[PcmFormat, int] | None:
     """(format of sox's float output, total samples or 0 while unknown) from a FLAC file's first bytes."""
     if len(head) < 4 + 4 + 18:
@@ -186,15 +191,8 @@ class FollowFlac:
     def __init__(self, path: Path, poll_s: float = 0.05, idle_timeout_s: float = 10.0):
         self.path, self.poll_s, self.idle_timeout_s = path, poll_s, idle_timeout_s
         self.file = _open_when_there(path, idle_timeout_s)
-        started, info = time.monotonic(), None
-        while info is None:
-            self.file.seek(0)
-            info = flac_streaminfo(self.file.read(64), str(path))
-            if info is None:
-                if time.monotonic() - started > idle_timeout_s:
-                    raise SqeError(f"{path}: no complete FLAC header after {idle_timeout_s:g} s")
-                time.sleep(poll_s)
-        self.format = info[0]
+        self.format = _header(self.file, 64, lambda h: flac_streaminfo(h, str(path)),
+                              f"{path}: no complete FLAC header", idle_timeout_s, poll_s)[0]
         try:
             self.sox = subprocess.Popen(["sox", "-q", "-t", "flac", "-", "-t", "raw", "-e", "floating-point",
                                          "-b", "32", "-L", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -246,15 +244,9 @@ class FollowFlac:
 
 def follow(path: Path, idle_timeout_s: float = 10.0):
     """The follower of a growing WAV or FLAC file (by its first bytes, waiting for them)."""
-    f = _open_when_there(path, idle_timeout_s)
-    started = time.monotonic()
-    head = b""
-    while len(head) < 4 and time.monotonic() - started <= idle_timeout_s:
-        f.seek(0)
-        head = f.read(4)
-        if len(head) < 4:
-            time.sleep(0.05)
-    f.close()
+    with _open_when_there(path, idle_timeout_s) as f:
+        head = _header(f, 4, lambda h: h if len(h) == 4 else None, f"{path}: empty (no WAV or FLAC header)",
+                       idle_timeout_s, 0.05)
     if head == b"fLaC":
         return FollowFlac(path, idle_timeout_s=idle_timeout_s)
     if head in (b"RIFF", b"RF64"):
