@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def agreement(analyzer, conf, audio) -> dict:
         if a.size > 10:
             pooled_a.append(a), pooled_b.append(b)
             corr.append(float(np.corrcoef(a, b)[0, 1]))
-        hyp = [type("R", (), {"onset": e["onset"], "offset": e["offset"]}) for e in found]
+        hyp = [SimpleNamespace(onset=e["onset"], offset=e["offset"]) for e in found]
         f1.append(region_f1(offline.regions, hyp))
         regions[0] += len(offline.regions)
         regions[1] += len(found)

@@ -86,7 +86,7 @@ def export_graph(model, path: Path, opset: int) -> None:
             "level": model.encoder.level,
             "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
             "decoder_context": str(model.decoder_context),
-            "embeddings": ",".join(names[2:]), "dim": str(model.encoder.dim)}
+            "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim)}
     del proto.metadata_props[:]
     for key, value in meta.items():
         proto.metadata_props.add(key=key, value=value)
