@@ -10,7 +10,8 @@ Three measurements, all with one CPU thread for the model:
 - real-time factor: CPU seconds of the stream analysis (model, statistics, regions) per second of audio.
 - latency: the utterances, one after another, are written at real time into ``python -m sqe.bin.monitor``
   through a pipe (raw s16le, 20 ms blocks; the monitor pinned to one core with taskset where it exists); for
-  every region line the wall time from writing the region's last sample to reading the line.
+  every region line the wall time from writing the last sample of the region it reports to reading the line
+  (``--regions early``, the default: a merged region's revision is timed from its new end).
 
 Usage (repository root, environment active):
     python bench/monitor_stream.py --model exp/con1/package/con1.sqe --data data/mini_test_real_mixup
@@ -42,7 +43,7 @@ def agreement(analyzer, conf, audio) -> dict:
     from sqe.monitor.stream import StreamAnalyzer
 
     warm = int(round(conf.warmup_s * 50))
-    pooled_a, pooled_b, corr, f1, busy, regions = [], [], [], [], 0.0, [0, 0]
+    pooled_a, pooled_b, corr, f1, busy, regions, lines = [], [], [], [], 0.0, [0, 0], 0
     for _, wav in audio:
         offline = analyzer.analyze(wav)
         stream = StreamAnalyzer(analyzer, conf)
@@ -57,7 +58,8 @@ def agreement(analyzer, conf, audio) -> dict:
             events += stream.push(wav[a:a + stream.hop])
         events += stream.finish()
         busy += time.process_time() - t
-        found = [e for e in events if e["event"] == "region"]
+        found = list({e["id"]: e for e in events if e["event"] == "region"}.values())  # each id's last line
+        lines += sum(e["event"] == "region" for e in events)
         a, b = offline.score[warm:], score[warm:]
         if a.size > 10:
             pooled_a.append(a), pooled_b.append(b)
@@ -72,7 +74,7 @@ def agreement(analyzer, conf, audio) -> dict:
                                         "min_utterance": round(min(corr), 5)},
             "max_abs_score_diff_after_warmup": round(float(np.abs(a - b).max()), 5),
             "region_f1": {"mean": round(float(np.mean(f1)), 4), "min": round(min(f1), 4)},
-            "regions": {"offline": regions[0], "stream": regions[1]},
+            "regions": {"offline": regions[0], "stream": regions[1], "stream_lines": lines},
             "rtf_cpu": round(busy / seconds, 4)}
 
 
@@ -109,7 +111,8 @@ def latency(model: Path, audio, conf_args: list[str]) -> dict:
             if e["stream_s"] < signal.size / 16000:  # closed while streaming, not by the end-of-input flush
                 waits.append(t - written[last])
                 algorithmic.append(e["stream_s"] - e["offset"])
-    return {"regions_timed": len(waits), "median_s": round(float(np.median(waits)), 3),
+    revisions = sum(e["event"] == "region" and e["revision"] > 0 for _, e in lines)
+    return {"regions_timed": len(waits), "revision_lines": revisions, "median_s": round(float(np.median(waits)), 3),
             "p95_s": round(float(np.percentile(waits, 95)), 3), "max_s": round(float(np.max(waits)), 3),
             "audio_wait_median_s": round(float(np.median(algorithmic)), 3),
             "stream_s": round(signal.size / 16000, 1), "pinned_core": shutil.which("taskset") is not None,

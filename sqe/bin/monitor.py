@@ -3,16 +3,18 @@
 Input: raw PCM on stdin (--format s16le|s24le|s32le|f32le --rate R --channels C), or a WAV/FLAC file that is
 still being written (--follow FILE; format and rate from its header). Output on stdout, one JSON object per
 line, flushed at once:
-  {"event": "start", ...}   the input format, warm-up, look-ahead and threshold in use
-  {"event": "region", "onset", "offset", "type", "similarity", "nearest", "score", "mos", "stream_s"}
-                            a degraded region, as soon as its end is certain (stream_s: audio received then)
+  {"event": "start", ...}   the input format, warm-up, look-ahead, step, region mode and threshold in use
+  {"event": "region", "id", "revision", "onset", "offset", "type", "similarity", "nearest", "score", "mos",
+   "stream_s"}              a degraded region as soon as it ends (stream_s: audio received then); a degraded
+                            run that follows within --merge_gap_s is merged into it and the region written
+                            again, same id, revision + 1 (keep the last line of each id: offline's regions).
+                            --regions final: each region once, --merge_gap_s later
   {"event": "mos", "start", "end", "mos", "mos_speech", "speech_share", "stream_s"}   every --report_s
   {"event": "end", "duration_s", "frames", "mos", "mos_speech", "regions", "stopped_by"}
 End of input, a writer that dies and Ctrl-C/SIGTERM flush what is open and exit 0. Messages go to stderr.
 
 The per-file statistics of offline analysis (sqe.bin.analyze) become running ones after --warmup_s of audio;
-the look-ahead is the model's receptive field, the score filter's half-width and the region merge gap
-(sqe.monitor.stream). The package's detector, threshold and median filter apply as in offline analysis.
+the look-ahead is the model's receptive field and the score filter's half-width (sqe.monitor.stream). The package's detector, threshold and median filter apply as in offline analysis.
 
 Usage:
     arecord -f S16_LE -r 16000 -c 1 -t raw | python -m sqe.bin.monitor --model con1.sqe.zip --rate 16000

@@ -38,6 +38,17 @@ class TorchBackend:
             latents, mask = encoder.features(wav, torch.tensor([wav.shape[1]], device=self.device))
             return encoder.contextualize(latents, mask)[0].float().cpu().numpy()
 
+    def incremental(self):
+        """A stream encoder that computes each frame once (sqe.infer.incremental), where the encoder allows it;
+        None: a stream re-encodes windows with ``encode``."""
+        from sqe.models.encoders import DistillMOSEncoder
+
+        if not isinstance(self.model.encoder, DistillMOSEncoder) or self.device.type != "cpu" or self.autocast:
+            return None
+        from sqe.infer.incremental import IncrementalEncoder
+
+        return IncrementalEncoder(self.model.encoder)
+
     @torch.no_grad()
     def decode(self, x: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
         xw = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)[None]

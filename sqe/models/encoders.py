@@ -135,8 +135,12 @@ class ConvContextEncoder(Encoder):
         return latents
 
     def contextualize(self, latents, mask):
-        m = mask.unsqueeze(1).to(latents.dtype)
-        h = self.project(latents).transpose(1, 2) * m
+        return self.convolve(self.project(latents), mask)
+
+    def convolve(self, projected: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The convolutional context over projected latents ``(B, L, C)`` (a stream projects each latent once)."""
+        m = mask.unsqueeze(1).to(projected.dtype)
+        h = projected.transpose(1, 2) * m
         for i, conv in enumerate(self.convs):
             y = self.drop(self.act(conv(h))) * m
             h = y + h if i > 0 else y

@@ -58,7 +58,8 @@ def run_session(source, stream: StreamAnalyzer, out: TextIO, channel: str = "mix
     look = stream.lookahead_frames * FRAME_S
     emit(out, {"event": "start", "format": fmt.encoding, "rate": fmt.rate, "channels": fmt.channels,
                "channel": channel, "warmup_s": stream.conf.warmup_s, "lookahead_s": round(look, 3),
-               "hop_s": stream.hop / TARGET_SR, "threshold": stream.analyzer.threshold})
+               "hop_s": stream.hop / TARGET_SR, "regions": stream.conf.regions,
+               "merge_gap_s": stream.conf.merge_gap_s, "threshold": stream.analyzer.threshold})
     pending, stopped_by = b"", "end of input"
     guard = Interrupts()
     try:

@@ -10,8 +10,15 @@ the longer the stream runs (bench/monitor_stream.py measures it).
 Look-ahead. A frame's detection score is final once the audio reaches ``encoder context`` frames (the
 encoder's receptive field, sqe.models.encoders.Encoder.context_frames; ``encoder_context_s`` for encoders
 that attend to the whole input) + ``decoder context`` (half the decoders' receptive field, 10 frames for
-kernels 11, 7, 5) + the median filter's half-width past it; a region is closed when ``merge_gap_s`` of final,
-non-degraded frames follow it. That is the whole delay besides the analysis step ``hop_s``.
+kernels 11, 7, 5) + the median filter's half-width past it. Region lines (``regions``):
+
+- ``early`` (default): a region is reported as soon as one final, non-degraded frame follows it. Offline
+  analysis merges degraded runs less than ``merge_gap_s`` apart; when such a run follows, the merged region is
+  reported again with the same ``id`` and a higher ``revision``. The last line of each id is the region offline
+  analysis finds, and every region's first line waits for no merge gap.
+- ``final``: a region is reported once, when ``merge_gap_s`` of final, non-degraded frames follow it.
+
+That is the whole delay besides the analysis step ``hop_s``.
 
 Steps run when the stream reaches multiples of ``hop_s`` (counted in samples), so the output is the same
 however the input arrives (pipe buffer sizes, a slow writer).
@@ -38,10 +45,14 @@ FRAMES_PER_S = round(1 / FRAME_S)
 @dataclass
 class MonitorConf(DetectConf):
     warmup_s: float = 3.0  # audio collected before the first analysis; its statistics start the running ones
-    hop_s: float = 0.2  # analysis step (the smaller, the lower the latency and the higher the CPU cost)
+    hop_s: float = 0.1  # analysis step (the smaller, the lower the latency and the higher the CPU cost)
     report_s: float = 5.0  # a rolling MOS line every report_s seconds of stream (0: none)
     encoder_context_s: float = 1.0  # look-ahead for encoders without a bounded receptive field (wav2vec2)
     speech: Literal["energy", "none"] = "energy"  # silence flags (rVAD needs whole files: not offered here)
+    regions: Literal["early", "final"] = "early"  # report a region when it ends (revised if merged) or only
+    # once no later run can merge with it (merge_gap_s later)
+    incremental: bool = True  # encode each frame once where the backend can (DistillMOS on torch); false:
+    # re-encode the receptive field every step (the same frames up to the running statistics, more CPU)
     device: Literal["auto", "cpu", "cuda"] = "cpu"  # torch backend only
     threads: int = 1  # CPU threads of the backend (0: its default)
     # and DetectConf's detector, threshold, merge and region settings, backend, precision
@@ -73,16 +84,21 @@ class StreamAnalyzer:
         self.dec_ctx = backend.decoder_context
         self.half = analyzer.package.medfilt_size // 2
         self.merge_gap = self.conf.merge_gap_frames
-        self.closer = RunCloser(self.merge_gap, self.conf.min_region_frames)
+        self.closer = RunCloser(self.merge_gap, self.conf.min_region_frames, early=self.conf.regions == "early")
         self.hop = max(1, int(round(self.conf.hop_s * FRAMES_PER_S))) * HOP
         self.report = int(round(self.conf.report_s * FRAMES_PER_S))
         self.next_step = max(int(round(self.conf.warmup_s * TARGET_SR)), self.hop)
         self.audio, self.n = Track(), 0  # samples (kept from what the next encoding needs)
+        # each frame encoded once where the backend can (DistillMOS on torch); else windows are re-encoded
+        self.incremental = backend.incremental() if self.conf.incremental and hasattr(backend, "incremental") \
+            else None
+        self.fed = 0  # samples given to the incremental encoder
         self.moments, self.xmean, self.loud = RunningMoments(), RunningFrameMean(), RunningPercentile()
         self.levels, self.x = Track(), Track()  # frame levels (dBFS), X before output normalisation
         self.q, self.z, self.raw = Track(), Track(), Track()  # decoded frames
         self.score, self.speech = Track(), Track()  # final frames: filtered score, speech flags
         self.q_sum, self.q_speech_sum, self.speech_frames, self.regions, self.next_report = 0.0, 0.0, 0, 0, 0
+        self.revisions: dict[int, int] = {}  # the newest region id: lines written for it - 1
         # called with (first frame, score, q, speech) of every block of final frames (benchmarks, live plots)
         self.on_frames: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None
 
@@ -93,8 +109,9 @@ class StreamAnalyzer:
 
     @property
     def lookahead_frames(self) -> int:
-        """Frames of audio after a frame before its region decision is final (the step's wait not counted)."""
-        return self.enc_ctx + self.dec_ctx + self.half + self.merge_gap + 1
+        """Frames of audio after a region's last frame before its (first) line (the step's wait not counted)."""
+        wait = self.merge_gap if self.conf.regions == "final" else 0
+        return self.enc_ctx + self.dec_ctx + self.half + wait + 1
 
     def push(self, samples: np.ndarray) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -136,22 +153,35 @@ class StreamAnalyzer:
             lev = frame_levels(self.audio.get(self.levels.end * HOP, self.n))
             self.levels.extend(lev)
             self.loud.add(lev)
-        self._encode(num_frames(self.n) if final else self.n // HOP - self.enc_ctx)
+        self._encode(num_frames(self.n) if final else self.n // HOP - self.enc_ctx, final)
         self._decode(self.x.end if final else self.x.end - self.dec_ctx)
         return self._score(self.raw.end if final else self.raw.end - self.half, final)
 
-    def _encode(self, upto: int) -> None:
+    def _normalized(self, a: int, b: int) -> tuple[np.ndarray, float]:
+        """Samples ``[a, b)`` with the input normalisation of the model and the peak its encoder divides by,
+        both from the running statistics."""
+        piece, m = self.audio.get(a, b), self.moments
+        if self.backend.input_norm == "standardize":
+            return (piece - np.float32(m.mean)) / np.float32(m.std), m.peak_about_mean() / m.std
+        return piece, max(m.max, -m.min)
+
+    def _encode(self, upto: int, final: bool) -> None:
         start = self.x.end
+        if self.incremental is not None:  # the new samples once, at the statistics of their arrival
+            self.incremental.push(*self._normalized(self.fed, self.n))
+            self.fed = self.n
+            if final:
+                self.incremental.finish()
+            self.audio.trim(min(self.n, self.levels.end * HOP))  # the partial last frame's level may be due
+            if upto > start:
+                new = self.incremental.frames(start, upto, final)
+                self.x.extend(new)
+                self.xmean.add(new)
+            return
         if upto <= start:
             return
         s0 = max(0, start - self.enc_ctx - 1) * HOP
-        piece = self.audio.get(s0, self.n)
-        m = self.moments
-        if self.backend.input_norm == "standardize":
-            piece = (piece - np.float32(m.mean)) / np.float32(m.std)
-            peak = m.peak_about_mean() / m.std
-        else:
-            peak = max(m.max, -m.min)
+        piece, peak = self._normalized(s0, self.n)
         h = self.backend.encode(piece, peak if self.backend.level == "peak" else None)
         new = h[start - s0 // HOP:upto - s0 // HOP]
         self.x.extend(new)
@@ -208,12 +238,15 @@ class StreamAnalyzer:
                                self.conf.speech_floor_db)
         return dilate(active, SPEECH_WIDEN)[a - l0:b - l0]
 
-    def _emit(self, spans: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    def _emit(self, reports: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
         events = []
-        for a, b in spans:
+        for rid, a, b in reports:
             region = self.analyzer.region(self.score.get(a, b), self.q.get(a, b), self.z.get(a, b), a)
-            self.regions += 1
-            events.append({"event": "region", **region.as_dict(), "stream_s": round(self.time_s, 3)})
+            revision = self.revisions.get(rid, -1) + 1
+            self.revisions = {rid: revision}  # ids are reported in order: only the newest can be revised
+            self.regions += revision == 0
+            events.append({"event": "region", "id": rid, "revision": revision, **region.as_dict(),
+                           "stream_s": round(self.time_s, 3)})
         return events
 
     def _mos_event(self, a: int, b: int) -> dict[str, Any]:

@@ -6,7 +6,10 @@ analysis (sqe.metrics.regions.runs: merge gaps, drop short runs) applied as fram
     (3, 8, [4.0, 5.0])
     >>> r = RunCloser(merge_gap=1, min_len=2)
     >>> r.feed(np.array([0, 1, 1, 0, 0, 1, 0], bool), 0), r.feed(np.array([1, 1, 0, 0], bool), 7)
-    ([(1, 3)], [(5, 9)])
+    ([(0, 1, 3)], [(1, 5, 9)])
+    >>> r = RunCloser(merge_gap=1, min_len=2, early=True)
+    >>> r.feed(np.array([0, 1, 1, 0], bool), 0), r.feed(np.array([1, 1, 0], bool), 4)
+    ([(0, 1, 3)], [(0, 1, 6)])
 """
 from __future__ import annotations
 
@@ -43,36 +46,56 @@ class Track:
 
 
 class RunCloser:
-    """Runs of True in a mask that arrives block by block, closed as soon as no later frame can merge with them;
-    the closed runs (absolute ``[start, end)``) are those ``runs(whole mask, merge_gap, min_len)`` gives."""
+    """Runs of True in a mask that arrives block by block, reported as ``(id, start, end)`` (absolute frames).
 
-    def __init__(self, merge_gap: int, min_len: int) -> None:
-        self.merge_gap = merge_gap
-        self.min_len = min_len
+    ``early=False``: a run is reported once, when no later frame can merge with it (``merge_gap`` frames after
+    its end are in). ``early=True``: a run is reported as soon as a frame after it is in (its end is known
+    unless a run within ``merge_gap`` follows); such a follower is merged into it and the merged run reported
+    again under the same id. Either way the last report of each id is a run of
+    ``runs(whole mask, merge_gap, min_len)``, in order, and every one of those runs has an id."""
+
+    def __init__(self, merge_gap: int, min_len: int, early: bool = False) -> None:
+        self.merge_gap, self.min_len, self.early = merge_gap, min_len, early
         self.open: list[int] | None = None  # [start, end) of the run that may still grow
+        self.open_id: int | None = None  # its id once reported
+        self.reported_end = -1  # the end it was last reported with
+        self.next_id = 0
 
-    def feed(self, mask: np.ndarray, offset: int) -> list[tuple[int, int]]:
-        """The runs closed by ``mask`` (frames ``[offset, offset + len)``)."""
-        closed: list[tuple[int, int]] = []
+    def feed(self, mask: np.ndarray, offset: int) -> list[tuple[int, int, int]]:
+        """The reports that frames ``[offset, offset + len(mask))`` make certain."""
+        out: list[tuple[int, int, int]] = []
         for s, e in runs(mask):
             s, e = s + offset, e + offset
             if self.open is not None and s - self.open[1] <= self.merge_gap:
                 self.open[1] = e
                 continue
-            closed += self._close()
+            out += self._close()
             self.open = [s, e]
-        if self.open is not None and offset + mask.size - self.open[1] > self.merge_gap:
-            closed += self._close()
-        return closed
+        end = offset + mask.size
+        if self.open is not None and end - self.open[1] > self.merge_gap:
+            out += self._close()
+        elif self.early and self.open is not None and self.open[1] < end:
+            out += self._report()  # ended: a non-degraded frame follows it
+        return out
 
-    def flush(self) -> list[tuple[int, int]]:
-        """End of the stream: the open run, if long enough."""
+    def flush(self) -> list[tuple[int, int, int]]:
+        """End of the stream: the open run, if long enough and not yet reported as it is."""
         return self._close()
 
     @property
     def open_start(self) -> int | None:
         return None if self.open is None else self.open[0]
 
-    def _close(self) -> list[tuple[int, int]]:
-        run, self.open = self.open, None
-        return [(run[0], run[1])] if run is not None and run[1] - run[0] >= self.min_len else []
+    def _report(self) -> list[tuple[int, int, int]]:
+        s, e = self.open  # type: ignore[misc]
+        if e - s < self.min_len or e == self.reported_end:
+            return []
+        if self.open_id is None:
+            self.open_id, self.next_id = self.next_id, self.next_id + 1
+        self.reported_end = e
+        return [(self.open_id, s, e)]
+
+    def _close(self) -> list[tuple[int, int, int]]:
+        out = self._report() if self.open is not None else []
+        self.open, self.open_id, self.reported_end = None, None, -1
+        return out

@@ -3,12 +3,17 @@ stream, the same regions after a short warm-up, output independent of how the in
 outputs of silence, clipping and streams shorter than the warm-up."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 from model_factories import speech_like, spliced
 
 from sqe.analyze import Analyzer
+from sqe.models.lssqa import LSSQAModel, ModelConf, SCLConf
 from sqe.monitor.stream import MonitorConf, StreamAnalyzer
+from sqe.package.load import load_package
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,30 @@ def test_a_warm_up_over_the_whole_stream_is_offline_analysis(analyzer, stream_au
                           "mos_speech": pytest.approx(offline.mos_speech, abs=1e-4), "regions": 2}
 
 
+@pytest.fixture(scope="module")
+def distillmos_analyzer(tiny_package):
+    """The tiny package with an untrained DistillMOS model of the same embedding sizes (fp32 front end): the
+    stream encodes each of its frames once (sqe.infer.incremental)."""
+    torch.manual_seed(0)
+    model = LSSQAModel(ModelConf(encoder="distillmos_cnn", encoder_conf={"precision": "fp32", "proj_dim": 8,
+                                 "channels": 8, "layers": 2, "dropout": 0.0}, hidden=[32, 32], d_z=16,
+                                 scl=SCLConf(d_p=16))).eval()
+    package = replace(load_package(tiny_package), model=model)
+    return Analyzer(package, MonitorConf(threshold=0.5).analyze_conf())
+
+
+def test_an_incrementally_encoded_stream_with_its_whole_warm_up_is_offline_analysis(distillmos_analyzer,
+                                                                                     stream_audio):
+    offline = distillmos_analyzer.analyze(stream_audio)
+    stream = StreamAnalyzer(distillmos_analyzer, MonitorConf(warmup_s=100.0, report_s=0, threshold=0.5))
+    assert stream.incremental is not None
+    score = np.full(offline.score.size, np.nan, np.float32)
+    stream.on_frames = lambda a, s, q, speech: score.__setitem__(slice(a, a + s.size), s)
+    events = stream.push(stream_audio) + stream.finish()
+    np.testing.assert_allclose(score, offline.score, atol=1e-4)
+    assert regions(events) == [(r.onset, r.offset, r.type) for r in offline.regions]
+
+
 def test_after_a_short_warm_up_the_regions_are_offline_ones_and_come_early(analyzer, stream_audio):
     stream, events = streamed(analyzer, stream_audio, MonitorConf(warmup_s=1.0, report_s=2.0))
     assert regions(events) == [(5.0, 6.5, "clip"), (12.0, 13.02, "lpf")]
@@ -67,6 +96,24 @@ def test_after_a_short_warm_up_the_regions_are_offline_ones_and_come_early(analy
             assert e["offset"] < e["stream_s"] <= e["offset"] + wait
     reports = [(e["start"], e["end"]) for e in events if e["event"] == "mos"]
     assert reports == [(2.0 * k, 2.0 * k + 2.0) for k in range(8)]
+
+
+def test_early_region_lines_are_revised_when_a_merge_follows_and_final_ones_wait(analyzer, stream_audio):
+    conf = dict(warmup_s=1.0, report_s=0, merge_gap_s=6.0)  # the two degraded segments are 5.5 s apart: merged
+    offline = Analyzer(analyzer.package, MonitorConf(**conf).analyze_conf()).analyze(stream_audio).regions
+    assert [(r.onset, r.offset) for r in offline] == [(5.0, 13.02)]
+    early, lines = streamed(analyzer, stream_audio, MonitorConf(**conf))
+    found = [e for e in lines if e["event"] == "region"]
+    assert [(e["id"], e["revision"], e["onset"], e["offset"]) for e in found] == [(0, 0, 5.0, 6.5),
+                                                                                (0, 1, 5.0, 13.02)]
+    wait = (early.lookahead_frames * 320 + early.hop) / 16000
+    assert all(e["offset"] < e["stream_s"] <= e["offset"] + wait for e in found)  # each when its run ended
+    assert found[1]["type"] == offline[0].type and lines[-1]["regions"] == 1
+    final, lines = streamed(analyzer, stream_audio, MonitorConf(**conf, regions="final"))
+    found = [e for e in lines if e["event"] == "region"]
+    assert [(e["id"], e["revision"], e["onset"], e["offset"]) for e in found] == [(0, 0, 5.0, 13.02)]
+    assert final.lookahead_frames == early.lookahead_frames + 300  # the merge gap, 6 s
+    assert found[0]["stream_s"] == 16.0  # the stream ended before 6 s of clean frames followed it
 
 
 def test_the_output_does_not_depend_on_how_the_input_arrives(analyzer, stream_audio):
