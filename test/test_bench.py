@@ -217,3 +217,24 @@ def test_the_monitor_bench_compares_stream_and_offline_and_times_regions(tiny_pa
     assert lat["regions_timed"] == 1 and lat["exit_status"] == 0 and lat["stream_s"] == 6.0
     assert lat["revision_lines"] == 0  # the look-ahead (0.32 s for the tiny model) and at most one 0.2-s step:
     assert 0.32 <= lat["audio_wait_median_s"] <= 0.53 and lat["audio_wait_median_s"] - 0.1 < lat["median_s"] < 3.0
+
+
+def test_the_stream_package_has_con1s_architecture_and_generated_utterances(tmp_path):
+    res = subprocess.run([sys.executable, str(REPO / "bench" / "stream_package.py"), "--out", str(tmp_path),
+                          "--utterances", "2", "--precision", "fp32"], capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0, res.stderr
+    import yaml
+
+    from sqe.package.load import load_package
+
+    package = load_package(tmp_path / "con1like.sqe")
+    con1 = yaml.safe_load((REPO / "egs/mini/conf/con1.yaml").read_text())["model"]
+    assert package.model.conf.encoder == "distillmos_cnn" and package.model.conf.hidden == con1["hidden"]
+    assert package.model.encoder.frontend.precision == "fp32" and package.medfilt_size == 9
+    assert package.model.encoder.context_frames == 7  # the look-ahead the monitor figures assume
+    scp = (tmp_path / "data" / "wav.scp").read_text().splitlines()
+    assert [line.split()[0] for line in scp] == ["u000", "u001"]
+    import soundfile as sf
+
+    assert sf.info(scp[0].split()[1]).duration == 6.0

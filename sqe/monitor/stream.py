@@ -22,6 +22,11 @@ That is the whole delay besides the analysis step ``hop_s``.
 
 Steps run when the stream reaches multiples of ``hop_s`` (counted in samples), so the output is the same
 however the input arrives (pipe buffer sizes, a slow writer).
+
+Encoding. Where the backend offers it (a DistillMOS encoder on torch: sqe.infer.incremental), the new samples
+of each step are normalised with the statistics of that moment and encoded once; otherwise each step encodes
+the new frames' receptive field again, normalised with the current statistics. X frames, once computed, are
+kept either way; the decoders see each step's window of X divided by the current output scale.
 """
 from __future__ import annotations
 
