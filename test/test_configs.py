@@ -2,9 +2,6 @@
 (where no pretrained download is needed) builds its model with --dry_run."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 from conftest import REPO
@@ -36,16 +33,19 @@ def test_config_loads_and_round_trips(path, tmp_path):
 
 
 @pytest.mark.parametrize("path", [p for p in CONFS if kind(p) is TrainConf], ids=str)
-def test_training_config_dry_run(path, tmp_path):
+def test_training_config_dry_run(path, tmp_path, capfd, monkeypatch):
+    from sqe.bin.train import main  # in this process: the CLI without an interpreter start per config
+
     conf = yaml.safe_load((REPO / path).read_text())
     needs_download = "name_or_path" in conf["model"].get("encoder_conf", {})
-    args = [sys.executable, "-m", "sqe.bin.train", "--conf", str(REPO / path), "--train_data", str(tmp_path),
-            "--valid_data", str(tmp_path), "--out", str(tmp_path / "out"), "--dry_run"]
-    res = subprocess.run(args, capture_output=True, text=True, cwd=REPO)
+    monkeypatch.chdir(REPO)
+    status = main(["--conf", str(REPO / path), "--train_data", str(tmp_path), "--valid_data", str(tmp_path),
+                   "--out", str(tmp_path / "out"), "--dry_run"])
+    err = capfd.readouterr().err
     if needs_download:  # offline: the model cannot be built, and the error says how to fix it
-        assert res.returncode == 1 and "save_pretrained(DIR)" in res.stderr
+        assert status == 1 and "save_pretrained(DIR)" in err
     else:
-        assert res.returncode == 0, res.stderr
+        assert status == 0, err
     assert not (tmp_path / "out").exists()
 
 
