@@ -19,13 +19,14 @@ import torch
 from torch.nn import functional as Fn
 
 from sqe.models import frames as F
-from sqe.models.distillmos import COMPRESS, DIM, HOP, WIN, DistillMOSFrontEnd
+from sqe.models.distillmos import COMPRESS, DIM, HOP, WIN, DistillMOSFrontEnd, RoundedWeights, rounded_bf16_conv
 
 
 class _StreamConv:
-    """One of the CNN's convolutions over input columns that arrive in blocks."""
+    """One of the CNN's convolutions (with its activation) over input columns that arrive in blocks."""
 
-    def __init__(self, conv: torch.nn.Conv2d):
+    def __init__(self, conv: torch.nn.Conv2d, rounded: RoundedWeights | None):
+        self.conv, self.rounded = conv, rounded
         self.weight, self.bias = conv.weight, conv.bias
         self.stride = conv.stride  # (frequency, time)
         self.kept: torch.Tensor | None = None  # input columns [first, first + kept width)
@@ -47,7 +48,11 @@ class _StreamConv:
         upto = (self.inputs - 1) // st + 1 if last else max(self.outputs, (end - 2) // st + 1)
         a, b = st * self.outputs - 1, st * (upto - 1) + 2  # the input columns of outputs [outputs, upto)
         if upto > self.outputs:
-            out = Fn.conv2d(h[..., a - self.first:b - self.first], self.weight, self.bias, self.stride)
+            cols = h[..., a - self.first:b - self.first]
+            if self.rounded is None:
+                out = Fn.leaky_relu(Fn.conv2d(cols, self.weight, self.bias, self.stride), 0.1)
+            else:
+                out = rounded_bf16_conv(self.conv, cols, self.rounded, padding=(0, 0))
         else:  # nothing complete yet: no columns, with the shape the next convolution expects
             bins = (h.shape[-2] - self.weight.shape[-2]) // self.stride[0] + 1
             out = h.new_zeros(h.shape[0], self.weight.shape[0], bins, 0)
@@ -62,8 +67,9 @@ class StreamingFrontEnd:
     each time, in order: frames ``0 .. ceil(N / 320) - 1`` in all, as the offline front end gives them."""
 
     def __init__(self, frontend: DistillMOSFrontEnd):
-        self.convs = [_StreamConv(conv) for conv in frontend.cnn.convs]
-        self.bf16 = frontend.precision == "bf16"
+        self.mode = frontend.bf16_mode(torch.device("cpu"))
+        rounded = frontend.rounded if self.mode == "rounded" else None
+        self.convs = [_StreamConv(conv, rounded) for conv in frontend.cnn.convs]
         self.window = torch.hann_window(WIN)
         self.tail = torch.zeros(2 * HOP)  # samples [160 (t - 2), received): before 0 the leading zeros
         self.received = 0
@@ -98,9 +104,9 @@ class StreamingFrontEnd:
         spec = torch.view_as_real(torch.fft.rfft(frames * self.window, dim=-1))  # (n, 161, 2)
         mag = spec.pow(2).sum(-1, keepdim=True).sqrt().clamp_min(1e-12)
         h = (spec * mag.pow(COMPRESS - 1.0)).permute(2, 1, 0)[None]  # (1, 2, 161, n)
-        with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=self.mode == "autocast"):
             for conv in self.convs:
-                h = Fn.leaky_relu(conv.push(h, last), 0.1)
+                h = conv.push(h, last)
         feats = h.flatten(1, 2).transpose(1, 2)[0].float()  # (m, 1024), channel-major as offline
         if not self.dropped and feats.shape[0]:
             feats, self.dropped = feats[1:], True

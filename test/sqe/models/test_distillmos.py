@@ -65,6 +65,22 @@ def test_equals_the_packages_cnn_on_the_aligned_input(frontend, package_model, n
     assert torch.allclose(ours, theirs, atol=1e-5 * float(theirs.abs().max()))
 
 
+def test_bf16_by_rounding_matches_bf16_autocast(monkeypatch):
+    """CPUs without native bf16 convolutions round around float32 ones (faster there): the same features up to
+    a bf16 rounding step, in bf16 either way."""
+    bf16 = D.DistillMOSFrontEnd(precision="bf16")
+    x = torch.randn(16000 + 77)
+    got = {}
+    for native in (True, False):
+        monkeypatch.setattr(D, "native_bf16", lambda device, native=native: native)
+        assert bf16.bf16_mode(torch.device("cpu")) == ("autocast" if native else "rounded")
+        got[native] = bf16(x)
+    assert got[True].dtype == got[False].dtype == torch.bfloat16
+    a, b = got[True].float(), got[False].float()
+    assert float((a - b).norm() / a.norm()) < 2e-3 and float((a == b).float().mean()) > 0.9
+    assert D.DistillMOSFrontEnd(precision="fp32").bf16_mode(torch.device("cpu")) == "fp32"
+
+
 def test_frames_are_centred_on_the_grid(frontend):
     """A click's response, weighted by its energy, centres on the frame that holds it: within 0.25 frames of
     the grid's centre for the click position (without the 240-sample prefix it would be off by ~0.45)."""

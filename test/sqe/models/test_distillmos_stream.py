@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from sqe.models import distillmos
 from sqe.models.distillmos import DistillMOSFrontEnd
 from sqe.models.distillmos_stream import StreamingFrontEnd
 
@@ -46,11 +47,13 @@ def test_a_frame_comes_once_the_audio_of_its_receptive_field_is_in():
         assert got.shape[0] == (1 if k >= 4 else 0)
 
 
-def test_bf16_streamed_frames_are_within_a_rounding_step_of_offline():
+@pytest.mark.parametrize("native", [True, False], ids=["autocast", "rounded"])
+def test_bf16_streamed_frames_are_within_a_rounding_step_of_offline(monkeypatch, native):
+    monkeypatch.setattr(distillmos, "native_bf16", lambda device: native)  # both ways of bf16, on any CPU
     rng = np.random.default_rng(2)
     x = rng.standard_normal(16000 + 4321).astype(np.float32)
     frontend = _frontend("bf16")
     offline = frontend(torch.from_numpy(x / np.abs(x).max())).float().numpy()
     streamed, _ = _streamed(frontend, x / np.abs(x).max(), rng)
     rel = np.linalg.norm(streamed - offline) / np.linalg.norm(offline)
-    assert rel < 1e-2
+    assert rel < 2e-3
