@@ -14,7 +14,8 @@ line, flushed at once:
 End of input, a writer that dies and Ctrl-C/SIGTERM flush what is open and exit 0. Messages go to stderr.
 
 The per-file statistics of offline analysis (sqe.bin.analyze) become running ones after --warmup_s of audio;
-the look-ahead is the model's receptive field and the score filter's half-width (sqe.monitor.stream). The package's detector, threshold and median filter apply as in offline analysis.
+the look-ahead is the model's receptive field and the score filter's half-width (sqe.monitor.stream). The
+package's detector, threshold and median filter apply as in offline analysis.
 
 Usage:
     arecord -f S16_LE -r 16000 -c 1 -t raw | python -m sqe.bin.monitor --model con1.sqe.zip --rate 16000

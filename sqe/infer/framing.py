@@ -13,7 +13,7 @@ whole window, so there the result depends on the window (use long windows).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -48,6 +48,10 @@ class FrameBackend(Protocol):
 
     def decode(self, x: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
         """``{"q": frame MOS (w,), name: (w, ·)}`` of normalised X ``(w, D)``."""
+
+    def incremental(self) -> Any:
+        """A stream encoder that encodes each frame once (sqe.infer.incremental), or None: a stream re-encodes
+        each step's receptive field with ``encode``."""
 
 
 def mean_std(wav: np.ndarray, block: int = 1 << 22) -> tuple[float, float]:

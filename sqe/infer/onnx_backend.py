@@ -77,6 +77,10 @@ class OnnxBackend:
         (x,) = self.session.run(["x"], {"padded": self.padded(piece, peak), "x_in": self._no_x})
         return x[0]
 
+    def incremental(self) -> None:
+        """The graph encodes whole pieces only: a stream re-encodes each step's receptive field."""
+        return None
+
     def decode(self, x: np.ndarray, names: Sequence[str]) -> dict[str, np.ndarray]:
         outs = self.session.run(list(names), {"padded": self._no_signal,
                                               "x_in": np.ascontiguousarray(x, dtype=np.float32)[None]})

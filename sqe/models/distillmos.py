@@ -87,9 +87,13 @@ def compressed_spectrum(x: torch.Tensor) -> torch.Tensor:
     padded = Fn.pad(x.unsqueeze(1), (pad, pad), mode="reflect").squeeze(1)
     spec = torch.stft(padded, n_fft=WIN, hop_length=HOP, win_length=WIN, center=False, return_complex=True,
                       window=torch.hann_window(WIN, device=x.device))
-    parts = torch.view_as_real(spec)  # (B, F, T, 2)
+    return compress(torch.view_as_real(spec)).permute(0, 3, 1, 2)
+
+
+def compress(parts: torch.Tensor) -> torch.Tensor:
+    """Real and imaginary parts ``(..., 2)`` with their magnitude raised to 0.3, the phase kept."""
     mag = parts.pow(2).sum(-1, keepdim=True).sqrt().clamp_min(1e-12)
-    return (parts * mag.pow(COMPRESS - 1.0)).permute(0, 3, 1, 2)
+    return parts * mag.pow(COMPRESS - 1.0)
 
 
 def native_bf16(device: torch.device) -> bool:

@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as Fn
 
 from sqe.models import frames as F
-from sqe.models.distillmos import COMPRESS, DIM, HOP, WIN, DistillMOSFrontEnd, RoundedWeights, rounded_bf16_conv
+from sqe.models.distillmos import DIM, HOP, WIN, DistillMOSFrontEnd, RoundedWeights, compress, rounded_bf16_conv
 
 
 class _StreamConv:
@@ -27,7 +27,6 @@ class _StreamConv:
 
     def __init__(self, conv: torch.nn.Conv2d, rounded: RoundedWeights | None):
         self.conv, self.rounded = conv, rounded
-        self.weight, self.bias = conv.weight, conv.bias
         self.stride = conv.stride  # (frequency, time)
         self.kept: torch.Tensor | None = None  # input columns [first, first + kept width)
         self.first = -1  # index of the first kept column (-1: the zero padding column before the input)
@@ -50,12 +49,12 @@ class _StreamConv:
         if upto > self.outputs:
             cols = h[..., a - self.first:b - self.first]
             if self.rounded is None:
-                out = Fn.leaky_relu(Fn.conv2d(cols, self.weight, self.bias, self.stride), 0.1)
+                out = Fn.leaky_relu(Fn.conv2d(cols, self.conv.weight, self.conv.bias, self.stride), 0.1)
             else:
                 out = rounded_bf16_conv(self.conv, cols, self.rounded, padding=(0, 0))
         else:  # nothing complete yet: no columns, with the shape the next convolution expects
-            bins = (h.shape[-2] - self.weight.shape[-2]) // self.stride[0] + 1
-            out = h.new_zeros(h.shape[0], self.weight.shape[0], bins, 0)
+            bins = (h.shape[-2] - self.conv.kernel_size[0]) // self.stride[0] + 1
+            out = h.new_zeros(h.shape[0], self.conv.out_channels, bins, 0)
         keep = st * upto - 1  # the first column the next output needs
         self.kept, self.first = h[..., keep - self.first:], keep
         self.outputs = upto
@@ -101,9 +100,8 @@ class StreamingFrontEnd:
         frames = self.tail[:HOP * (n + 1)].unfold(0, WIN, HOP)  # (n, 320): columns [columns, columns + n)
         self.tail = self.tail[HOP * n:]
         self.columns += n
-        spec = torch.view_as_real(torch.fft.rfft(frames * self.window, dim=-1))  # (n, 161, 2)
-        mag = spec.pow(2).sum(-1, keepdim=True).sqrt().clamp_min(1e-12)
-        h = (spec * mag.pow(COMPRESS - 1.0)).permute(2, 1, 0)[None]  # (1, 2, 161, n)
+        spec = compress(torch.view_as_real(torch.fft.rfft(frames * self.window, dim=-1)))  # (n, 161, 2)
+        h = spec.permute(2, 1, 0)[None]  # (1, 2, 161, n)
         with torch.autocast(device_type="cpu", dtype=torch.bfloat16, enabled=self.mode == "autocast"):
             for conv in self.convs:
                 h = conv.push(h, last)

@@ -95,8 +95,7 @@ class StreamAnalyzer:
         self.next_step = max(int(round(self.conf.warmup_s * TARGET_SR)), self.hop)
         self.audio, self.n = Track(), 0  # samples (kept from what the next encoding needs)
         # each frame encoded once where the backend can (DistillMOS on torch); else windows are re-encoded
-        self.incremental = backend.incremental() if self.conf.incremental and hasattr(backend, "incremental") \
-            else None
+        self.incremental = backend.incremental() if self.conf.incremental else None
         self.fed = 0  # samples given to the incremental encoder
         self.moments, self.xmean, self.loud = RunningMoments(), RunningFrameMean(), RunningPercentile()
         self.levels, self.x = Track(), Track()  # frame levels (dBFS), X before output normalisation
