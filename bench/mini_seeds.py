@@ -18,6 +18,11 @@ Usage (from the repository root, environment active):
     python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2
     python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con1 con2 --seeds 1 2 --pipeline
 
+A variant (`--set KEY=VALUE ...`, as `sqe.bin.train --set`, e.g. one a validation sweep chose): every seed
+listed is trained with it, seed 0 included, into exp_seeds/set_<KEY=VALUE>/<model>/seed<K>/; the recipe's
+own run is not one of them. Its tables go to exp_seeds/summary_set_<KEY=VALUE>.{json,md}.
+    python bench/mini_seeds.py --recipe /tmp/mini_bench/egs/mini --models con2 --seeds 0 1 2 --set model.scl.d_p=128
+
 Scoring runs without CON2's cross-detection, which only adds Table 6. The stages are idempotent, so an
 interrupted benchmark continues where it stopped. Writes exp_seeds/summary[_pipeline].{json,md} and prints
 the Markdown. About 3-4 minutes per model and seed on 2 CPU cores, plus about 3 for a pipeline seed's
@@ -54,14 +59,14 @@ METRICS = [("frame EER [%]", ("detection", "{emb}", "frame_eer"), 100.0),
            ("verification EER single [%]", ("segments", "{emb}", "max1", "eer"), 100.0)]
 
 
-def train_command(model: str, seed: int, out: Path, teacher: Path) -> list[str]:
+def train_command(model: str, seed: int, out: Path, teacher: Path, overrides: list[str] = ()) -> list[str]:
     """Stage 3's call for the Baseline, stage 7's (pseudo-targets from ``teacher``) for a mix-up model."""
     cmd = [sys.executable, "-m", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--seed", str(seed),
            "--train_data", "data/mini_train", "--valid_data", "data/mini_val", "--out", str(out)]
     if model != "baseline":
         cmd += ["--train_scores", str(teacher / "mini_train"), "--train_vad", "dump/vad/mini_train",
                 "--valid_mixup", "data/mini_val_mixup"]
-    return cmd
+    return cmd + (["--set", *overrides] if overrides else [])
 
 
 def teacher_command(baseline: Path, teacher: Path) -> list[str]:
@@ -70,12 +75,13 @@ def teacher_command(baseline: Path, teacher: Path) -> list[str]:
             "--data", "data/mini_train", "--out", str(teacher / "mini_train")]
 
 
-def stage_commands(model: str, seed: int, out: Path, teacher: Path = Path("dump/teacher")) -> list[list[str]]:
+def stage_commands(model: str, seed: int, out: Path, teacher: Path = Path("dump/teacher"),
+                   overrides: list[str] = ()) -> list[list[str]]:
     """The sqe.bin calls of egs/mini's stages 7-9 (3, 8 and 9 for the Baseline) for one model, trained with
-    ``seed`` into ``out``."""
+    ``seed`` (and the training ``overrides``) into ``out``."""
     ckpt = str(out / "checkpoints" / "best.pt")
     py = [sys.executable, "-m"]
-    cmds = [train_command(model, seed, out, teacher),
+    cmds = [train_command(model, seed, out, teacher, overrides),
             py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_val", "--source", "ref.scp",
                   "--out", str(out / "enroll" / "mini_val_ref")],
             py + ["sqe.bin.enroll", "--model", ckpt, "--data", "data/mini_enroll_ood", "--source", "wav.scp",
@@ -161,9 +167,21 @@ def read_results(root: Path) -> dict[str, dict]:
             for s in SCORED if (root / "results" / s / "metrics.json").is_file()}
 
 
-def plan(models: list[str], seeds: list[int], pipeline: bool, recipe: Path) -> list[tuple[str, str, Path, list]]:
+def variant_name(overrides: list[str]) -> str:
+    """exp_seeds/<this> of a --set variant: its overrides, kept readable (model.scl.d_p=128)."""
+    return "set_" + "_".join("".join(c if c.isalnum() or c in ".=-" else "_" for c in o) for o in overrides)
+
+
+def plan(models: list[str], seeds: list[int], pipeline: bool, recipe: Path,
+         overrides: list[str] = ()) -> list[tuple[str, str, Path, list]]:
     """(model, seed label, output dir, calls) in the order they must run: the recipe's own run first (only its
-    validation sets scored on their own), then each seed (a pipeline seed's Baseline before its models)."""
+    validation sets scored on their own), then each seed (a pipeline seed's Baseline before its models). With
+    training ``overrides`` every seed is trained anew with them and the recipe's run is left out."""
+    if overrides:
+        out = Path("exp_seeds") / variant_name(overrides)
+        return [(m, str(seed), out / m / f"seed{seed}", stage_commands(m, seed, out / m / f"seed{seed}",
+                                                                         overrides=overrides))
+                for seed in seeds for m in models]
     if pipeline:
         models = ["baseline", *models]
     steps = [(m, f"{config_seed(recipe / 'exp' / m)} (recipe)", Path("exp") / m, valid_score_commands(Path("exp") / m))
@@ -187,7 +205,12 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2], help="training seeds (besides the recipe's own)")
     parser.add_argument("--pipeline", action="store_true",
                         help="each seed also trains its own Baseline and teacher scores (the whole chain)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", dest="overrides",
+                        help="train every seed listed (0 too) with these config overrides instead of the recipe's "
+                             "config (not with --pipeline)")
     args = parser.parse_args()
+    if args.overrides and args.pipeline:
+        parser.error("--set and --pipeline cannot be combined")
     recipe = args.recipe.resolve()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
            "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
@@ -197,7 +220,7 @@ def main() -> int:
             print(f"{own}: no results; run the recipe first (bench/mini_recipe.py --keep DIR)", file=sys.stderr)
             return 1
     runs: dict[str, dict[str, dict]] = {}
-    for model, label, out, cmds in plan(args.models, args.seeds, args.pipeline, recipe):
+    for model, label, out, cmds in plan(args.models, args.seeds, args.pipeline, recipe, args.overrides):
         for cmd in cmds:
             print("+", " ".join(cmd[2:]), file=sys.stderr, flush=True)
             if subprocess.run(cmd, cwd=recipe, env=env).returncode != 0:
@@ -209,6 +232,8 @@ def main() -> int:
     dest = recipe / "exp_seeds"
     dest.mkdir(exist_ok=True)
     name = "summary_pipeline" if args.pipeline else "summary"
+    if args.overrides:
+        name = f"summary_{variant_name(args.overrides)}"
     write_text_atomic(dest / f"{name}.json", json.dumps(summaries, indent=2) + "\n")
     write_text_atomic(dest / f"{name}.md", "\n".join(text) + "\n")
     print("\n".join(text))

@@ -23,4 +23,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 # Nothing downloads at test time; these must be set before Python starts.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 LC_ALL=C
-exec python -m pytest "$@"
+# Two workers where there are two cores or more (pytest-xdist; test/conftest.py keeps the recipe runs in one of
+# them). SQE_TEST_WORKERS=0 runs everything in this process.
+workers=${SQE_TEST_WORKERS:-$(python -c 'import os; print(min(2, len(os.sched_getaffinity(0))))')}
+exec python -m pytest -n "${workers}" --dist loadgroup "$@"

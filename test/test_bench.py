@@ -73,6 +73,17 @@ def test_seed_runs_use_the_recipe_stage_arguments():
     assert all("--valid_data" not in c and c[-1].endswith(".valid") for c in cmds[-2:])  # validation on its own
 
 
+def test_a_variant_trains_every_seed_with_its_overrides_and_leaves_the_recipe_run_out(tmp_path):
+    bench = load("mini_seeds")
+    steps = bench.plan(["con2"], [0, 1], False, tmp_path, ["model.scl.d_p=128"])
+    out = bench.Path("exp_seeds/set_model.scl.d_p=128/con2")
+    assert [(m, label, o) for m, label, o, _ in steps] == [("con2", "0", out / "seed0"), ("con2", "1", out / "seed1")]
+    train = steps[0][3][0]
+    assert train[train.index("--seed") + 1] == "0" and train[-2:] == ["--set", "model.scl.d_p=128"]
+    assert all("--set" not in c for c in steps[0][3][1:])  # only training takes the overrides
+    assert bench.variant_name(["model.hidden=[128, 128]"]) == "set_model.hidden=_128__128_"
+
+
 def test_a_pipeline_seed_trains_its_own_teacher_first_and_its_models_learn_from_it(tmp_path):
     bench = load("mini_seeds")
     recipe = (REPO / "egs" / "mini" / "run.sh").read_text()

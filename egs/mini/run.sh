@@ -17,6 +17,7 @@ models="con1 con2"          # models trained on mix-up in stage 7 (conf/<model>.
 encoder=distillmos          # distillmos: the frozen pretrained DistillMOS CNN (conf/*.yaml, exp/, dump/teacher);
                             # logmel: a log-mel CNN trained from scratch (conf/logmel/*.yaml, exp/logmel/,
                             # dump/logmel/teacher), tested on the evaluation sets of the default encoder
+train_args=""               # extra options of every training (stages 3, 7), e.g. "--set optim.epochs=4"
 vad_signal=degraded         # rVAD listens to the degraded signals (authors' code) or the references
 cmd_backend=""              # job backend: local (default: $SQE_CMD_BACKEND, else local)
 
@@ -30,6 +31,7 @@ Usage: $0 [options]
   --ngpu N                   GPUs for training (default: ${ngpu}: CPU)
   --encoder distillmos|logmel  the models' encoder (default: ${encoder}); logmel writes exp/logmel/ and needs
                              stages 1-6 of the default encoder (the shared evaluation sets)
+  --train_args "..."         extra training options of stages 3 and 7 (e.g. "--set optim.epochs=4")
 Stages:
   1  speech: TTS of the sentence pools, the vendored real speech, generated noises -> data/local/mini_speech
   2  corpus: degradations + PESQ-WB labels -> data/mini_{train,val,test,test_real,val_ood,test_ood,enroll_ood}
@@ -63,6 +65,7 @@ esac
 eval_teacher_dir=dump/teacher
 extra=()
 if [ "${overwrite}" = true ]; then extra+=(--overwrite); fi
+read -r -a targs <<<"${train_args}"
 job_threads=$(( nj / max_jobs > 0 ? nj / max_jobs : 1 ))  # threads of each job of the parallel stages
 
 if stage_on 1 "speech: TTS, real speech and background noises -> ${speech}"; then
@@ -80,7 +83,7 @@ if stage_on 3 "train the Baseline (L_LSSQA, the teacher) -> ${exp_dir}/baseline"
   require 2 data/mini_train/utt2mos data/mini_val/utt2mos
   run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/baseline/log/train.log" \
     sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/baseline.yaml" --train_data data/mini_train \
-    --valid_data data/mini_val --out "${exp_dir}/baseline" "${extra[@]}"
+    --valid_data data/mini_val --out "${exp_dir}/baseline" "${targs[@]}" "${extra[@]}"
 fi
 
 sets="mini_train mini_val mini_test mini_test_real mini_val_ood mini_test_ood"
@@ -131,7 +134,7 @@ if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
     run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/log/train.log" \
       sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/${model}.yaml" --train_data data/mini_train \
       --valid_data data/mini_val --train_scores "${teacher_dir}/mini_train" --train_vad dump/vad/mini_train \
-      --valid_mixup data/mini_val_mixup --out "${exp_dir}/${model}" "${extra[@]}"
+      --valid_mixup data/mini_val_mixup --out "${exp_dir}/${model}" "${targs[@]}" "${extra[@]}"
   done
 fi
 

@@ -170,7 +170,9 @@ def run_slurm(spec: JobSpec, tasks: list[int]) -> dict[int, int]:
 
     old = {s: signal.signal(s, cancel) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        delay, last, warned = 0.5, {}, False
+        # short jobs (rVAD parts, merges) end within seconds: poll often at first, then back off to one squeue
+        # call every 10 s (reached after about a minute)
+        delay, last, warned = 0.25, {}, False
         while True:
             states = _states(job_id)
             if not any(state in ACTIVE for state, _ in states.values()):
@@ -182,7 +184,7 @@ def run_slurm(spec: JobSpec, tasks: list[int]) -> dict[int, int]:
                       file=sys.stderr)
                 warned = True
             time.sleep(delay)
-            delay = min(delay * 1.5, 10.0)
+            delay = min(delay * 1.25, 10.0)
         last.update(_states(job_id))
     finally:
         for s, handler in old.items():

@@ -103,12 +103,13 @@ def test_stages_end_to_end(recipe):
     # the log-mel encoder (its Baseline only, to keep CI short): its own exp/logmel and teacher, the same
     # evaluation sets (stage 6 finds them up to date), one report with both encoders
     logmel = run(recipe, "--stage", "3", "--skip_stages", "4", "--encoder", "logmel", "--models", "",
-                 "--mixup_set_conf", "conf/mixup_set_tiny.yaml")
+                 "--mixup_set_conf", "conf/mixup_set_tiny.yaml", "--train_args", "--set optim.epochs=2")
     assert logmel.returncode == 0, logmel.stderr
     assert re.search(r"Stage 6: outputs up to date, nothing rerun", logmel.stderr)
     assert (recipe / "dump" / "logmel" / "teacher" / "mini_train" / "qdeg.scp").is_file()
     assert (recipe / "exp" / "logmel" / "baseline" / "results" / "mini_test_ood_mixup" / "metrics.json").is_file()
     assert not (recipe / "exp" / "logmel" / "con1").exists()
+    assert len((recipe / "exp" / "logmel" / "baseline" / "train_log.csv").read_text().splitlines()) == 1 + 1 + 2
     results = (recipe / "exp" / "RESULTS.md").read_text()
     side = results[results.index("## Encoders side by side"):results.index("## Local degradation detection")]
     assert "| baseline | DistillMOS CNN | z_MOS |" in side and "| baseline | log-mel CNN | z_MOS |" in side

@@ -82,10 +82,11 @@ def test_mini_stage_range_through_slurm(cluster, tmp_path):
                            env=env, capture_output=True, text=True, timeout=600)
     assert local.returncode == 0, local.stderr
     slurm = subprocess.run(["./run.sh", "--stage", "3", "--stop_stage", "4", "--ngpu", "1", "--cmd_backend", "slurm",
-                            "--data_conf", "conf/data_tiny.yaml"], cwd=mini, env=env, capture_output=True, text=True,
-                           timeout=900)
+                            "--data_conf", "conf/data_tiny.yaml", "--train_args", "--set optim.epochs=1"], cwd=mini,
+                           env=env, capture_output=True, text=True, timeout=900)
     assert slurm.returncode == 0, slurm.stderr + "\n".join(
         p.read_text()[-1500:] for p in (mini / "exp" / "baseline" / "log").glob("*.log"))
+    assert len((mini / "exp" / "baseline" / "train_log.csv").read_text().splitlines()) == 1 + 1 + 1  # --train_args
     record = json.loads((mini / "exp" / "baseline" / "env.json").read_text())
     assert record["env"]["CUDA_VISIBLE_DEVICES"] == "0" and "SLURM_JOB_ID" in record["env"]
     part = (mini / "dump" / "vad" / "mini_train" / "log" / "compute_vad.2.log").read_text()

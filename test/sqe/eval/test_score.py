@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, make_data_dir, teacher_arks
+from conftest import StageRun, make_data_dir, teacher_arks
 
 from sqe.data import DataDir
 from sqe.data.arks import read_arrays, write_arrays
@@ -80,12 +78,11 @@ def test_known_embeddings_give_known_metrics(sets):
     assert metrics["settings"]["i_auc"]["dtc_threshold"] == 0.7
 
 
-def test_score_cli_writes_metrics_and_score_tables(sets, tmp_path):
+def test_score_cli_writes_metrics_and_score_tables(sets, tmp_path, capsys):
     args = ["--test_infer", sets["test"] / "infer", "--test_data", sets["test"] / "mix", "--valid_infer",
             sets["valid"] / "infer", "--valid_data", sets["valid"] / "mix", "--enroll", sets["enroll"], "--out",
             tmp_path / "res"]
-    res = subprocess.run([sys.executable, "-m", "sqe.bin.score", *map(str, args)], capture_output=True, text=True,
-                         cwd=REPO)
+    res = StageRun("score", args, capsys)
     assert res.returncode == 0, res.stderr
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())  # valid JSON: no NaN
     assert metrics["detection"]["z_scl"]["frame_eer"] == 0.0
@@ -151,30 +148,24 @@ def test_a_median_filter_removes_flicker_and_keeps_the_unfiltered_numbers(sets):
         ScoreConf(medfilt_size=4)
 
 
-def test_cross_detection_needs_the_detectors_filter(sets, tmp_path):
+def test_cross_detection_needs_the_detectors_filter(sets, tmp_path, capsys):
     base = ["--test_infer", sets["test"] / "infer", "--test_data", sets["test"] / "mix", "--enroll", sets["enroll"]]
-    run = [sys.executable, "-m", "sqe.bin.score"]
-    res = subprocess.run([*run, *map(str, base), "--out", str(tmp_path / "det")], capture_output=True, text=True,
-                         cwd=REPO)
+    res = StageRun("score", [*base, "--out", tmp_path / "det"], capsys)
     assert res.returncode == 0, res.stderr
     detector = ["--detector", sets["test"] / "infer", sets["enroll"], tmp_path / "det" / "metrics.json"]
-    res = subprocess.run([*run, *map(str, base + detector), "--medfilt_size", "3", "--out", str(tmp_path / "x")],
-                         capture_output=True, text=True, cwd=REPO)
+    res = StageRun("score", [*base, *detector, "--medfilt_size", "3", "--out", tmp_path / "x"], capsys)
     assert res.returncode != 0 and "scored with medfilt_size 1, this run uses 3" in res.stderr
     assert not (tmp_path / "x" / "metrics.json").exists()
-    res = subprocess.run([*run, *map(str, base + detector), "--out", str(tmp_path / "y")], capture_output=True,
-                         text=True, cwd=REPO)
+    res = StageRun("score", [*base, *detector, "--out", tmp_path / "y"], capsys)
     assert res.returncode == 0, res.stderr
     cross = json.loads((tmp_path / "y" / "metrics.json").read_text())["clustering"]["cross"]
     assert cross["ari"] > 0.9 and cross["threshold_source"] == "test"  # the detector had no validation set
     # issue 24, defect 9: a detector tuned on validation lends that threshold, and the report says so
     valid = ["--valid_infer", sets["valid"] / "infer", "--valid_data", sets["valid"] / "mix"]
-    res = subprocess.run([*run, *map(str, base + valid), "--out", str(tmp_path / "det2")], capture_output=True,
-                         text=True, cwd=REPO)
+    res = StageRun("score", [*base, *valid, "--out", tmp_path / "det2"], capsys)
     assert res.returncode == 0, res.stderr
     detector2 = ["--detector", sets["test"] / "infer", sets["enroll"], tmp_path / "det2" / "metrics.json"]
-    res = subprocess.run([*run, *map(str, base + valid + detector2), "--out", str(tmp_path / "z")],
-                         capture_output=True, text=True, cwd=REPO)
+    res = StageRun("score", [*base, *valid, *detector2, "--out", tmp_path / "z"], capsys)
     assert res.returncode == 0, res.stderr
     metrics = json.loads((tmp_path / "z" / "metrics.json").read_text())
     det2 = json.loads((tmp_path / "det2" / "metrics.json").read_text())
