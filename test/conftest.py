@@ -110,17 +110,6 @@ def need(reason: str | None, require_env: str) -> None:
         pytest.skip(reason)
 
 
-def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (test/run.sh: two workers on two cores): the recipe runs of test/integration, which use
-    both cores themselves, one after the other in one worker while the other worker takes the rest, a file at a
-    time (a module's fixtures are built once)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("integration" if path.startswith("test/integration/") else path))
-
-
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     """A private single-node Slurm cluster (test/slurm_cluster.py), started once for every test that needs it."""
