@@ -23,24 +23,4 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 # Nothing downloads at test time; these must be set before Python starts.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 LC_ALL=C
-# Bare (as CI runs it) on two cores or more: the recipe runs of test/integration, which use two cores
-# themselves, in one pytest process and the rest of the suite beside it in another (its report follows). With
-# arguments, or SQE_TEST_SPLIT=0, one pytest process runs what the arguments say.
-if [ $# -gt 0 ] || [ "${SQE_TEST_SPLIT:-1}" = 0 ] || [ "$(nproc)" -lt 2 ]; then
-  exec python -m pytest "$@"
-fi
-rest_log=$(mktemp "${TMPDIR:-/tmp}/sqe-tests.XXXXXX")
-python -m pytest test --ignore=test/integration >"${rest_log}" 2>&1 &
-rest_pid=$!
-trap 'kill "${rest_pid}" 2>/dev/null || true' INT TERM
-integration=0
-python -m pytest test/integration || integration=$?
-rest=0
-wait "${rest_pid}" || rest=$?
-echo "=== the rest of the suite (beside test/integration) ==="
-cat "${rest_log}"
-rm -f "${rest_log}"
-if [ "${integration}" -ne 0 ] || [ "${rest}" -ne 0 ]; then
-  echo "test/run.sh: FAILED (test/integration exit ${integration}, the rest exit ${rest})" >&2
-  exit 1
-fi
+exec python -m pytest "$@"
