@@ -123,23 +123,35 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_package(tmp_path_factory) -> Path:
-    """A tiny contrastive model trained on generated audio (about 25 s on 2 cores) and packed; read-only."""
+    """A tiny contrastive model trained on generated audio (about 11 s on 2 cores) and packed; read-only."""
     from model_factories import tiny_package as make
 
     return make(tmp_path_factory.mktemp("tiny_package"))
 
 
 class StageRun:
-    """Exit status and captured output of ``python -m sqe.bin.<verb>`` run in this process (no interpreter
-    start-up: many calls stay fast)."""
+    """Exit status and output of ``python -m sqe.bin.<verb>`` run in this process, in ``cwd`` if given (no
+    interpreter start-up: many calls stay fast). Its stdout and stderr are captured here, logging included
+    (sqe.utils.log writes to whatever sys.stderr is)."""
 
-    def __init__(self, verb: str, args, capsys):
+    def __init__(self, verb: str, args, cwd: Path | None = None):
+        import contextlib
         import importlib
+        import io
 
-        capsys.readouterr()
-        self.returncode = importlib.import_module(f"sqe.bin.{verb}").main([str(a) for a in args])
-        captured = capsys.readouterr()
-        self.stdout, self.stderr = captured.out, captured.err
+        main = importlib.import_module(f"sqe.bin.{verb}").main
+        out, err, before = io.StringIO(), io.StringIO(), os.getcwd()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    self.returncode = main([str(a) for a in args])
+                except SystemExit as exit_:  # argparse's usage errors
+                    self.returncode = exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            os.chdir(before)
+        self.stdout, self.stderr = out.getvalue(), err.getvalue()
 
 
 class CodePayload:

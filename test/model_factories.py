@@ -29,7 +29,14 @@ def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(n) / SR
     f0 = rng.uniform(100, 220) * (1 + 0.15 * np.sin(2 * np.pi * rng.uniform(0.3, 1.0) * t + rng.uniform(0, 6)))
     phase = 2 * np.pi * np.cumsum(f0) / SR
-    x = sum(np.sin(k * phase) / k for k in range(1, 30) if k * f0.max() < SR / 2)
+    # harmonics below Nyquist, sum of sin(k phase) / k, as Im(z^k) / k with z = exp(i phase): one complex product
+    # per harmonic instead of a sine (the sines took 40 % of the tiny model's training time)
+    z = np.exp(1j * phase)
+    zk, x = np.ones_like(z), np.zeros(n)
+    for k in range(1, 30):
+        zk *= z
+        if k * f0.max() < SR / 2:
+            x += zk.imag / k
     envelope = np.clip(np.sin(2 * np.pi * rng.uniform(3, 5) * t + rng.uniform(0, 6)), 0.05, None) ** 0.5
     return (0.2 * x * envelope / np.abs(x).max()).astype(np.float32)
 
@@ -63,6 +70,15 @@ def _example(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_tiny_model(steps: int = 120, seed: int = 0) -> LSSQAModel:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small trains faster in one thread (25 s against 36 s with two here)
+    try:
+        return _train(steps, seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(steps: int, seed: int) -> LSSQAModel:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     conf = ModelConf(encoder="logmel_cnn", encoder_conf={"n_mels": 32, "channels": 32, "layers": 2, "dropout": 0.0},

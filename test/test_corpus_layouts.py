@@ -34,9 +34,9 @@ def rows_of(root, subset):
         return list(csv.DictReader(f))
 
 
-def test_prepare_nisqa_takes_the_tree_and_derives_the_applied_classes(nisqa, tmp_path, capsys):
+def test_prepare_nisqa_takes_the_tree_and_derives_the_applied_classes(nisqa, tmp_path):
     res = StageRun("prepare_nisqa", ["--corpus", nisqa, "--data", tmp_path, "--out", tmp_path / "local",
-                                     "--num_workers", 1], capsys)
+                                     "--num_workers", 1])
     assert res.returncode == 0, res.stderr
     plan = plan_nisqa(seed=0, **NISQA_SIZES)
     for subset, name in SUBSET_DIRS.items():
@@ -125,13 +125,13 @@ def test_same_seed_same_bytes(tmp_path):
     assert (a / "NISQA_corpus_file.csv").read_bytes() != (c / "NISQA_corpus_file.csv").read_bytes()
 
 
-def test_bvcc_layout_is_prepared(tmp_path, capsys):
+def test_bvcc_layout_is_prepared(tmp_path):
     main = write_bvcc(tmp_path / "bvcc" / "main", 6, 2, 2)
     for split, n in (("train", 6), ("val", 2), ("test", 2)):
         lines = (main / "DATA" / "sets" / f"{split}_mos_list.txt").read_text().splitlines()
         assert len(lines) == n and all(re.fullmatch(r"sys[0-9a-f]{5}-utt[0-9a-f]{7}\.wav,\d\.\d{3}", x) for x in lines)
         assert all(float(x.split(",")[1]) * 8 == int(float(x.split(",")[1]) * 8) for x in lines)  # eighths
-    res = StageRun("prepare_bvcc", ["--corpus", main, "--data", tmp_path / "data", "--out", tmp_path / "local"], capsys)
+    res = StageRun("prepare_bvcc", ["--corpus", main, "--data", tmp_path / "data", "--out", tmp_path / "local"])
     assert res.returncode == 0, res.stderr
     train = DataDir.load(tmp_path / "data" / "bvcc_train")
     assert len(train) == 6 and len(set(train["utt2sys"].values())) >= 5
@@ -141,14 +141,14 @@ def test_bvcc_layout_is_prepared(tmp_path, capsys):
     assert all(sf.info(p).samplerate == 16000 and sf.info(p).subtype == "PCM_16" for p in train["wav.scp"].values())
 
 
-def test_librispeech_libritts_and_chime3_layouts_are_prepared(tmp_path, capsys):
+def test_librispeech_libritts_and_chime3_layouts_are_prepared(tmp_path):
     write_librispeech(tmp_path, n_utts=3)
     write_libritts(tmp_path, n_utts=2)
     chime3 = write_chime3_backgrounds(tmp_path, seconds=2.0, channels=3)
     vendored = {e.utt: e.path for e in load_excerpts()}
     for subset in ("dev-clean", "test-clean"):
         res = StageRun("prepare_librispeech", ["--corpus", tmp_path, "--subset", subset, "--out",
-                                               tmp_path / f"ls_{subset}"], capsys)
+                                               tmp_path / f"ls_{subset}"])
         assert res.returncode == 0, res.stderr
         dd = DataDir.load(tmp_path / f"ls_{subset}")
         assert len(dd) == 3 and all(dd["utt2spk"][u] == u.split("-")[0] for u in dd.utts)
@@ -157,14 +157,14 @@ def test_librispeech_libritts_and_chime3_layouts_are_prepared(tmp_path, capsys):
     assert not set(DataDir.load(tmp_path / "ls_dev-clean")["utt2spk"].values()) & set(
         DataDir.load(tmp_path / "ls_test-clean")["utt2spk"].values())
     res = StageRun("prepare_librispeech", ["--corpus", tmp_path, "--flavor", "libritts", "--subset", "dev-clean",
-                                           "--out", tmp_path / "tts"], capsys)
+                                           "--out", tmp_path / "tts"])
     assert res.returncode == 0, res.stderr
     tts = DataDir.load(tmp_path / "tts")
     assert len(tts) == 2 and all(re.fullmatch(r"\d+_\d+_\d{6}_000000", u) for u in tts.utts)
     for utt, path in tts["wav.scp"].items():
         info = sf.info(path)
         assert info.samplerate == 24000 and tts["utt2num_samples"][utt] == round(info.frames * 2 / 3)
-    res = StageRun("prepare_chime3_noise", ["--corpus", chime3, "--out", tmp_path / "noise"], capsys)
+    res = StageRun("prepare_chime3_noise", ["--corpus", chime3, "--out", tmp_path / "noise"])
     assert res.returncode == 0, res.stderr
     noise = DataDir.load(tmp_path / "noise")
     assert [u.rsplit("_", 1)[1] for u in noise.utts] == ["BUS", "CAF", "PED", "STR"]
@@ -179,14 +179,14 @@ def test_more_utterances_than_set_aside_is_an_error(tmp_path):
         write_librispeech(tmp_path, subsets=("dev-other",))
 
 
-def test_make_libriaugmented_runs_on_the_layout(tmp_path, capsys):
+def test_make_libriaugmented_runs_on_the_layout(tmp_path):
     write_librispeech(tmp_path, subsets=("test-clean",), n_utts=2)
     chime3 = write_chime3_backgrounds(tmp_path, seconds=3.0, channels=1)
     assert StageRun("prepare_librispeech", ["--corpus", tmp_path, "--subset", "test-clean", "--out",
-                                            tmp_path / "ls"], capsys).returncode == 0
-    assert StageRun("prepare_chime3_noise", ["--corpus", chime3, "--out", tmp_path / "noise"], capsys).returncode == 0
+                                            tmp_path / "ls"]).returncode == 0
+    assert StageRun("prepare_chime3_noise", ["--corpus", chime3, "--out", tmp_path / "noise"]).returncode == 0
     res = StageRun("make_libriaugmented", ["--data", tmp_path / "ls", "--noise", tmp_path / "noise", "--out",
-                                           tmp_path / "la", "--num_workers", 1, "--pesq", "false"], capsys)
+                                           tmp_path / "la", "--num_workers", 1, "--pesq", "false"])
     assert res.returncode == 0, res.stderr
     la = DataDir.load(tmp_path / "la")
     assert len(la) == 4 and all(la["utt2num_samples"][u] == sf.info(la["ref.scp"][u]).frames for u in la.utts)

@@ -126,10 +126,12 @@ if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
   wait_stages
 fi
 
-if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
-  require 4 dump/vad/mini_train/vad_segments
-  require 5 "${teacher_dir}/mini_train/qdeg.scp"
-  require 6 data/mini_val_mixup/frame_cls.scp
+if stage_on 7 "train the mix-up models (${models:-none}) -> ${exp_dir}/<model>"; then
+  if [ -n "${models// /}" ]; then  # no models (--models ""): nothing to train, nothing needed
+    require 4 dump/vad/mini_train/vad_segments
+    require 5 "${teacher_dir}/mini_train/qdeg.scp"
+    require 6 data/mini_val_mixup/frame_cls.scp
+  fi
   for model in ${models}; do
     run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/log/train.log" \
       sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/${model}.yaml" --train_data data/mini_train \

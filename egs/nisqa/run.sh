@@ -134,10 +134,12 @@ if stage_on 6 "fixed partial-mix-up sets -> data/<set>_mixup"; then
   wait_stages
 fi
 
-if stage_on 7 "train the mix-up models (${models}) -> ${exp_dir}/<model>"; then
-  require 4 dump/vad/nisqa_train_sim/vad_segments
-  require 5 "${teacher_dir}/nisqa_train_sim/qdeg.scp"
-  require 6 data/nisqa_val_sim_mixup/frame_cls.scp
+if stage_on 7 "train the mix-up models (${models:-none}) -> ${exp_dir}/<model>"; then
+  if [ -n "${models// /}" ]; then  # no models (--models ""): nothing to train, nothing needed
+    require 4 dump/vad/nisqa_train_sim/vad_segments
+    require 5 "${teacher_dir}/nisqa_train_sim/qdeg.scp"
+    require 6 data/nisqa_val_sim_mixup/frame_cls.scp
+  fi
   for model in ${models}; do
     run_stage_bg "${cuda_cmd} --gpu ${ngpu} --num_threads ${train_threads}" "${exp_dir}/${model}/log/train.log" \
       sqe.bin.launch --ngpu "${ngpu}" -- sqe.bin.train --conf "${conf_dir}/${model}.yaml" \

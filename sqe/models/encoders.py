@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from sqe.audio.io import TARGET_SR
+from sqe.audio.mel import mel_filter_bank
 from sqe.models import frames as F
 from sqe.utils.errors import SqeError
 
@@ -151,10 +152,7 @@ class LogMelEncoder(ConvContextEncoder):
     def __init__(self, n_mels: int = 64, channels: int = 256, layers: int = 4, kernel: int = 5,
                  dropout: float = 0.1, architecture: dict[str, Any] | None = None):
         super().__init__()
-        from transformers.audio_utils import mel_filter_bank
-
-        fb = mel_filter_bank(num_frequency_bins=257, num_mel_filters=n_mels, min_frequency=20.0,
-                             max_frequency=8000.0, sampling_rate=TARGET_SR, norm="slaney", mel_scale="slaney")
+        fb = mel_filter_bank(257, n_mels, 20.0, 8000.0, TARGET_SR)
         self.register_buffer("mel", torch.tensor(fb, dtype=torch.float32), persistent=False)
         self.register_buffer("window", torch.hann_window(F.WINDOW), persistent=False)
         self.norm = nn.LayerNorm(n_mels)

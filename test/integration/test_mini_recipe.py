@@ -100,13 +100,12 @@ def test_stages_end_to_end(recipe):
     cache = recipe / "dump" / "feature_cache"
     assert len(list(cache.rglob("*.npy"))) > 0  # DistillMOS features, computed once and shared by the stages
 
-    # the log-mel encoder (its Baseline only, to keep CI short): its own exp/logmel and teacher, the same
-    # evaluation sets (stage 6 finds them up to date), one report with both encoders
-    logmel = run(recipe, "--stage", "3", "--skip_stages", "4", "--encoder", "logmel", "--models", "",
+    # the log-mel encoder (its Baseline only, to keep CI short; its teacher, stage 5, feeds only the stage 7 not run
+    # here): its own exp/logmel, the same evaluation sets (stage 6 finds them up to date), one report with both
+    logmel = run(recipe, "--stage", "3", "--skip_stages", "4 5", "--encoder", "logmel", "--models", "",
                  "--mixup_set_conf", "conf/mixup_set_tiny.yaml", "--train_args", "--set optim.epochs=2")
     assert logmel.returncode == 0, logmel.stderr
     assert re.search(r"Stage 6: outputs up to date, nothing rerun", logmel.stderr)
-    assert (recipe / "dump" / "logmel" / "teacher" / "mini_train" / "qdeg.scp").is_file()
     assert (recipe / "exp" / "logmel" / "baseline" / "results" / "mini_test_ood_mixup" / "metrics.json").is_file()
     assert not (recipe / "exp" / "logmel" / "con1").exists()
     assert len((recipe / "exp" / "logmel" / "baseline" / "train_log.csv").read_text().splitlines()) == 1 + 1 + 2
@@ -120,6 +119,32 @@ def test_stages_end_to_end(recipe):
     assert missing.returncode == 1
     assert "stage 2 needs data/local/mini_speech/test_ood/wav.scp" in missing.stderr
     assert "run: ./run.sh --stage 1 --stop_stage 2" in missing.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_stages_3_and_4_through_slurm(recipe, cluster):
+    """On the end-to-end test's corpus (stages 1-2 here when run alone): a Baseline's training with a GPU request
+    and the rVAD JOB arrays through a real Slurm cluster. The log-mel Baseline: the fake GPU is no CUDA device and
+    what goes through sbatch does not depend on the encoder."""
+    env = {k: v for k, v in cluster.env.items() if k != "SQE_CMD_BACKEND"}
+    env["SQE_DDP_CPU_PROCS"] = "1"  # the fake GPU is no CUDA device: train in one CPU process
+    if not (recipe / "data" / "mini_test_ood" / "utt2cls").is_file():
+        local = subprocess.run(["./run.sh", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml"], cwd=recipe,
+                               env=env, capture_output=True, text=True, timeout=600)
+        assert local.returncode == 0, local.stderr
+    slurm = subprocess.run(["./run.sh", "--stage", "3", "--stop_stage", "4", "--ngpu", "1", "--cmd_backend", "slurm",
+                            "--encoder", "logmel", "--overwrite", "true", "--train_args", "--set optim.epochs=1"],
+                           cwd=recipe, env=env, capture_output=True, text=True, timeout=900)
+    exp = recipe / "exp" / "logmel" / "baseline"
+    assert slurm.returncode == 0, slurm.stderr + "\n".join(p.read_text()[-1500:] for p in (exp / "log").glob("*.log"))
+    assert len((exp / "train_log.csv").read_text().splitlines()) == 1 + 1 + 1  # --train_args
+    record = json.loads((exp / "env.json").read_text())
+    assert record["env"]["CUDA_VISIBLE_DEVICES"] == "0" and "SLURM_JOB_ID" in record["env"]
+    part = (recipe / "dump" / "vad" / "mini_train" / "log" / "compute_vad.2.log").read_text()
+    assert "slurm_job=" in part and "# Ended (code 0)" in part
+    assert (recipe / "dump" / "vad" / "mini_train" / "vad_segments").stat().st_size > 0
+    assert os.path.isdir(recipe / "dump" / "vad" / "mini_train" / "parts" / "degraded" / "part1")
 
 
 def documented_analysis_runs_as_written(recipe):

@@ -2,7 +2,7 @@
 (test/corpus_layouts.py: the vendored LibriSpeech speech through the simulator) with a tiny random wav2vec2.
 
 What this covers: each stage's command line, inputs and outputs as a user runs them, the corpus preparation
-on the real folder and CSV layouts, one training stage with 2 gloo processes (torchrun), stages 3-6 of
+on the real folder and CSV layouts, one training stage with 2 gloo processes (torchrun), stages 5-6 of
 egs/nisqa through the Slurm backend, RESULTS.md with every table, model packages that sqe.bin.analyze loads.
 What it does not: the numbers. One epoch of a random 32-d wav2vec2 on 40 files detects nothing; the
 evaluation sets are placed by the signals (`constraints_from: signal`), since such a teacher passes no pair
@@ -136,19 +136,20 @@ def test_nisqa_every_stage(paper):
 
 
 @pytest.mark.slurm
-def test_nisqa_stages_3_to_6_through_slurm(paper, cluster):
+def test_nisqa_teacher_and_mixup_stages_through_slurm(paper, cluster):
+    """Stages 5-6 (the wav2vec2 teacher with a GPU request, the mix-up sets) through sbatch; training and the rVAD
+    JOB arrays through Slurm are test_slurm.py's egs/mini run (the same cmd.sh and utils/run.py)."""
     d = paper.nisqa
     env = {**{k: v for k, v in cluster.env.items() if k != "SQE_CMD_BACKEND"}, **paper.env}
-    env["SQE_DDP_CPU_PROCS"] = "1"  # the cluster's fake GPU is no CUDA device: train in one CPU process
-    if not (d / "data" / "nisqa_val_sim" / "utt2cls").is_file():  # run alone: the corpus stages first, here
-        assert run(d, "--stop_stage", "2", *paper.common, env=env).returncode == 0
-    res = run(d, "--stage", "3", "--stop_stage", "6", "--cmd_backend", "slurm", "--overwrite", "true",
-              *paper.common, "--ngpu", "1", "--encoder", paper.encoder, "--loader_workers", "1",
-              "--train_args", TRAIN_ARGS, env=env)
+    if not (d / "exp" / "baseline" / "checkpoints" / "best.pt").is_file():  # run alone: stages 1-4 first, here
+        assert run(d, "--stop_stage", "4", *paper.common, *paper.train, env=env).returncode == 0
+    res = run(d, "--stage", "5", "--stop_stage", "6", "--cmd_backend", "slurm", "--overwrite", "true",
+              *paper.common, "--ngpu", "1", "--encoder", paper.encoder, env=env)
     assert res.returncode == 0, res.stderr
-    record = json.loads((d / "exp" / "baseline" / "env.json").read_text())
+    record = json.loads((d / "dump" / "teacher" / "nisqa_test_sim" / "env.json").read_text())
     assert "SLURM_JOB_ID" in record["env"] and record["env"]["CUDA_VISIBLE_DEVICES"] == "0"
-    for log in ("dump/vad/nisqa_test_sim/log/compute_vad.2.log", "dump/teacher/nisqa_test_sim/log/dump_frame_scores.log",
+    for log in ("dump/teacher/nisqa_train_sim/log/dump_frame_scores.log",
+                "dump/teacher/nisqa_test_sim/log/dump_frame_scores.log",
                 "data/nisqa_test_sim_mixup/log/make_mixup_set.log"):
         assert "slurm_job=" in (d / log).read_text(), log  # every stage's job went through sbatch
 

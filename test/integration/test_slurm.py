@@ -1,15 +1,14 @@
-"""The Slurm backend against a real single-node cluster (started here), and a stage range of egs/mini run
-through it: a JOB array, a GPU request on fake GPUs, failure and cancellation."""
+"""The Slurm backend against a real single-node cluster (started here): a JOB array, a GPU request on fake GPUs,
+failure and cancellation. Recipe stages through it: test_mini_recipe.py (training, rVAD arrays) and
+test_paper_recipes.py (egs/nisqa's teacher and mix-up stages)."""
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import REPO, recipe_tree
+from conftest import REPO
 
 from sqe.dispatch.slurm import DEFAULT_CONF, parse_conf, sbatch_flags
 from sqe.dispatch.spec import LaunchError, parse_args
@@ -71,25 +70,3 @@ def test_cancelled_job_fails_quickly(cluster, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and time.monotonic() - start < 30
     assert "job failed" in err and "CANCELLED" in (tmp_path / "s.log").read_text()
-
-
-def test_mini_stage_range_through_slurm(cluster, tmp_path):
-    """Stages 1-2 locally, then stages 3-4 on the cluster: training with a GPU request, rVAD as JOB arrays."""
-    mini = recipe_tree(tmp_path / "repo", "mini")
-    env = {k: v for k, v in cluster.env.items() if k != "SQE_CMD_BACKEND"}
-    env["SQE_DDP_CPU_PROCS"] = "1"  # the fake GPU is no CUDA device: train in one CPU process
-    local = subprocess.run(["./run.sh", "--stop_stage", "2", "--data_conf", "conf/data_tiny.yaml"], cwd=mini,
-                           env=env, capture_output=True, text=True, timeout=600)
-    assert local.returncode == 0, local.stderr
-    slurm = subprocess.run(["./run.sh", "--stage", "3", "--stop_stage", "4", "--ngpu", "1", "--cmd_backend", "slurm",
-                            "--data_conf", "conf/data_tiny.yaml", "--train_args", "--set optim.epochs=1"], cwd=mini,
-                           env=env, capture_output=True, text=True, timeout=900)
-    assert slurm.returncode == 0, slurm.stderr + "\n".join(
-        p.read_text()[-1500:] for p in (mini / "exp" / "baseline" / "log").glob("*.log"))
-    assert len((mini / "exp" / "baseline" / "train_log.csv").read_text().splitlines()) == 1 + 1 + 1  # --train_args
-    record = json.loads((mini / "exp" / "baseline" / "env.json").read_text())
-    assert record["env"]["CUDA_VISIBLE_DEVICES"] == "0" and "SLURM_JOB_ID" in record["env"]
-    part = (mini / "dump" / "vad" / "mini_train" / "log" / "compute_vad.2.log").read_text()
-    assert "slurm_job=" in part and "# Ended (code 0)" in part
-    assert (mini / "dump" / "vad" / "mini_train" / "vad_segments").stat().st_size > 0
-    assert os.path.isdir(mini / "dump" / "vad" / "mini_train" / "parts" / "degraded" / "part1")

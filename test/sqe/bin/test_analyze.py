@@ -18,8 +18,8 @@ def analyze_process(*args):
 
 
 @pytest.fixture
-def analyze(capsys):
-    return lambda *args: StageRun("analyze", args, capsys)
+def analyze():
+    return lambda *args: StageRun("analyze", args)
 
 
 def test_a_folder_with_bad_files(tiny_package, tmp_path, analyze):
@@ -217,7 +217,7 @@ def test_a_folder_in_job_parts_gives_what_one_call_gives(tiny_package, tmp_path,
     assert fewer.returncode == 1 and "hold 6 inputs, this call has 1" in fewer.stderr
 
 
-def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tmp_path, analyze, capsys):
+def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tmp_path, analyze):
     import shutil
 
     package = tmp_path / "tiny.sqe"
@@ -230,7 +230,7 @@ def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tm
                               cwd=REPO)
     assert no_graph.returncode == 1 and "no model.onnx" in no_graph.stderr and "Traceback" not in no_graph.stderr
     assert analyze("--model", package, tmp_path / "in", "--out", tmp_path / "torch").returncode == 0
-    assert StageRun("export_onnx", ["--model", package], capsys).returncode == 0
+    assert StageRun("export_onnx", ["--model", package]).returncode == 0
     run = subprocess.run([sys.executable, "-c", NO_TORCH, "analyze", "--model", package, tmp_path / "in", "--backend",
                           "onnx", "--out", tmp_path / "onnx"], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr

@@ -17,8 +17,8 @@ def subprocess_run(verb, *args):
 
 
 @pytest.fixture
-def run(capsys):
-    return lambda verb, *args: StageRun(verb, args, capsys)
+def run():
+    return lambda verb, *args: StageRun(verb, args)
 
 
 @pytest.fixture(scope="module")

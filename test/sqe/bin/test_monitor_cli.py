@@ -113,7 +113,7 @@ def grow(path, x: np.ndarray, fmt: str, block_s: float = 0.5, pause_s: float = 0
 
 
 @pytest.mark.parametrize("fmt", ["WAV", "FLAC"])
-def test_a_file_being_written_is_followed_until_its_writer_closes_it(tiny_package, take, tmp_path, fmt, capsys):
+def test_a_file_being_written_is_followed_until_its_writer_closes_it(tiny_package, take, tmp_path, fmt):
     path = tmp_path / f"live.{fmt.lower()}"
     writer = grow(path, take, fmt)
     run = subprocess.run([*MONITOR, "--model", tiny_package, "--follow", path, "--idle_timeout_s", "30"],
@@ -123,13 +123,13 @@ def test_a_file_being_written_is_followed_until_its_writer_closes_it(tiny_packag
     assert "input ended: closed by its writer" in run.stderr.decode()  # by the header, not the idle timeout
     events = events_of(run.stdout.decode())
     assert the_clip(events) and events[-1]["duration_s"] == 9.0
-    wrong = StageRun("monitor", ["--model", tiny_package, "--follow", path, "--rate", "8000"], capsys)
+    wrong = StageRun("monitor", ["--model", tiny_package, "--follow", path, "--rate", "8000"])
     assert wrong.returncode == 1 and f"--rate 8000 but {path} is 16000 Hz" in wrong.stderr
 
 
-def test_bad_arguments_get_clear_messages(tiny_package, tmp_path, capsys):
+def test_bad_arguments_get_clear_messages(tiny_package, tmp_path):
     def fails(*args):
-        run = StageRun("monitor", ["--model", tiny_package, *args], capsys)
+        run = StageRun("monitor", ["--model", tiny_package, *args])
         assert run.returncode in (1, 2) and "Traceback" not in run.stderr
         return run.stderr
 
@@ -141,10 +141,10 @@ def test_bad_arguments_get_clear_messages(tiny_package, tmp_path, capsys):
     assert "no model.onnx" in fails("--rate", "16000", "--backend", "onnx")
 
 
-def test_the_onnx_backend_monitors_without_torch(tiny_package, tmp_path, take, capsys):
+def test_the_onnx_backend_monitors_without_torch(tiny_package, tmp_path, take):
     package = tmp_path / "tiny.sqe"
     shutil.copytree(tiny_package, package)
-    assert StageRun("export_onnx", ["--model", package], capsys).returncode == 0
+    assert StageRun("export_onnx", ["--model", package]).returncode == 0
     args = ["--model", package, "--rate", "16000"]
     torch_run = subprocess.run([*MONITOR, *args], input=s16(take), capture_output=True, env=ENV, cwd=REPO)
     onnx_run = subprocess.run([sys.executable, "-c", NO_TORCH, "monitor", *args, "--backend", "onnx"],

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import yaml
+from conftest import StageRun
 
 from sqe.audio import load_audio
 from sqe.data import DataDir
@@ -38,8 +37,7 @@ CONF_OOD = sorted(CLASSES)
 
 
 def stage(verb, *args, cwd):
-    return subprocess.run([sys.executable, "-m", f"sqe.bin.{verb}", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd)
+    return StageRun(verb, args, cwd=cwd)
 
 
 def build(root, conf=CONF):

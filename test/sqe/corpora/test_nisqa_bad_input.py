@@ -144,10 +144,10 @@ def test_bad_cells_are_named_by_line(corpus, tmp_path):
     assert f"{corpus / TRAIN_CSV}:19: 3 cell(s), the header has 52" in msg
 
 
-def test_the_stage_fails_naming_the_problem_and_writes_no_data_dir(corpus, tmp_path, capsys):
+def test_the_stage_fails_naming_the_problem_and_writes_no_data_dir(corpus, tmp_path):
     edit_rows(corpus / FOR_CSV, lambda line, row: row.update(con_description="Reverb") if line == 6 else None)
     res = StageRun("prepare_nisqa", ["--corpus", corpus, "--data", tmp_path / "data", "--out",
-                                     tmp_path / "data" / "local" / "nisqa", "--num_workers", 1], capsys)
+                                     tmp_path / "data" / "local" / "nisqa", "--num_workers", 1])
     assert res.returncode == 1
     assert f"{corpus / FOR_CSV}: line(s) 6: con_description 'Reverb' not understood" in res.stderr
     written = sorted(p.name for p in (tmp_path / "data").iterdir())

@@ -81,18 +81,18 @@ def test_bvcc(corpora, tmp_path):
         (corpora / "moved.wav").rename(corpora / "main" / "DATA" / "wav" / "sysC-utt4.wav")
 
 
-def test_prepare_bvcc_stage_rebuilds_a_deleted_data_dir(corpora, tmp_path, capsys):
+def test_prepare_bvcc_stage_rebuilds_a_deleted_data_dir(corpora, tmp_path):
     """Issue 14 item 1: the stage said "up to date" after data/bvcc_train was removed."""
     import shutil
 
     from conftest import StageRun
 
     args = ["--corpus", corpora / "main", "--data", tmp_path / "data", "--out", tmp_path / "data" / "local" / "bvcc"]
-    assert StageRun("prepare_bvcc", args, capsys).returncode == 0
-    again = StageRun("prepare_bvcc", args, capsys)
+    assert StageRun("prepare_bvcc", args).returncode == 0
+    again = StageRun("prepare_bvcc", args)
     assert again.returncode == 0 and "up to date" in again.stderr
     shutil.rmtree(tmp_path / "data" / "bvcc_train")
-    rebuilt = StageRun("prepare_bvcc", args, capsys)
+    rebuilt = StageRun("prepare_bvcc", args)
     assert rebuilt.returncode == 0 and "missing" in rebuilt.stderr and "bvcc_train" in rebuilt.stderr
     assert DataDir.load(tmp_path / "data" / "bvcc_train")["utt2mos"] == {"sysA-utt1": 3.0, "sysB-utt2": 3.25}
 

@@ -78,11 +78,11 @@ def test_known_embeddings_give_known_metrics(sets):
     assert metrics["settings"]["i_auc"]["dtc_threshold"] == 0.7
 
 
-def test_score_cli_writes_metrics_and_score_tables(sets, tmp_path, capsys):
+def test_score_cli_writes_metrics_and_score_tables(sets, tmp_path):
     args = ["--test_infer", sets["test"] / "infer", "--test_data", sets["test"] / "mix", "--valid_infer",
             sets["valid"] / "infer", "--valid_data", sets["valid"] / "mix", "--enroll", sets["enroll"], "--out",
             tmp_path / "res"]
-    res = StageRun("score", args, capsys)
+    res = StageRun("score", args)
     assert res.returncode == 0, res.stderr
     metrics = json.loads((tmp_path / "res" / "metrics.json").read_text())  # valid JSON: no NaN
     assert metrics["detection"]["z_scl"]["frame_eer"] == 0.0
@@ -148,24 +148,24 @@ def test_a_median_filter_removes_flicker_and_keeps_the_unfiltered_numbers(sets):
         ScoreConf(medfilt_size=4)
 
 
-def test_cross_detection_needs_the_detectors_filter(sets, tmp_path, capsys):
+def test_cross_detection_needs_the_detectors_filter(sets, tmp_path):
     base = ["--test_infer", sets["test"] / "infer", "--test_data", sets["test"] / "mix", "--enroll", sets["enroll"]]
-    res = StageRun("score", [*base, "--out", tmp_path / "det"], capsys)
+    res = StageRun("score", [*base, "--out", tmp_path / "det"])
     assert res.returncode == 0, res.stderr
     detector = ["--detector", sets["test"] / "infer", sets["enroll"], tmp_path / "det" / "metrics.json"]
-    res = StageRun("score", [*base, *detector, "--medfilt_size", "3", "--out", tmp_path / "x"], capsys)
+    res = StageRun("score", [*base, *detector, "--medfilt_size", "3", "--out", tmp_path / "x"])
     assert res.returncode != 0 and "scored with medfilt_size 1, this run uses 3" in res.stderr
     assert not (tmp_path / "x" / "metrics.json").exists()
-    res = StageRun("score", [*base, *detector, "--out", tmp_path / "y"], capsys)
+    res = StageRun("score", [*base, *detector, "--out", tmp_path / "y"])
     assert res.returncode == 0, res.stderr
     cross = json.loads((tmp_path / "y" / "metrics.json").read_text())["clustering"]["cross"]
     assert cross["ari"] > 0.9 and cross["threshold_source"] == "test"  # the detector had no validation set
     # issue 24, defect 9: a detector tuned on validation lends that threshold, and the report says so
     valid = ["--valid_infer", sets["valid"] / "infer", "--valid_data", sets["valid"] / "mix"]
-    res = StageRun("score", [*base, *valid, "--out", tmp_path / "det2"], capsys)
+    res = StageRun("score", [*base, *valid, "--out", tmp_path / "det2"])
     assert res.returncode == 0, res.stderr
     detector2 = ["--detector", sets["test"] / "infer", sets["enroll"], tmp_path / "det2" / "metrics.json"]
-    res = StageRun("score", [*base, *valid, *detector2, "--out", tmp_path / "z"], capsys)
+    res = StageRun("score", [*base, *valid, *detector2, "--out", tmp_path / "z"])
     assert res.returncode == 0, res.stderr
     metrics = json.loads((tmp_path / "z" / "metrics.json").read_text())
     det2 = json.loads((tmp_path / "det2" / "metrics.json").read_text())

@@ -36,8 +36,8 @@ def package(tiny_package, tmp_path):
 
 
 @pytest.fixture
-def export(capsys):
-    return lambda *args: StageRun("export_onnx", args, capsys)
+def export():
+    return lambda *args: StageRun("export_onnx", args)
 
 
 def test_the_graph_is_added_with_its_checksum_and_the_rerun_skips(package, export):

@@ -145,7 +145,7 @@ def test_the_packages_threshold_follows_the_false_region_limit_it_was_scored_wit
     assert set(free["thresholds"][free["embedding"]]) == {"threshold", "validation_best_f1"}
 
 
-def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path, capsys):
+def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path):
     """The recipe's way: a validation mix-up set, the model's inference and enrollment, test metrics."""
     d = make_data_dir(tmp_path, n=8, seconds=3.0)
     (d / "utt2cls").write_text("".join(f"utt{i} {['wbgn', 'lpf'][i % 2]}\n" for i in sorted(range(1, 9), key=str)))
@@ -168,7 +168,7 @@ def test_pack_model_cli_from_recipe_outputs(tiny_package, tmp_path, capsys):
     pkg = load_package(tmp_path / "con1.sqe.zip")
     assert list(pkg.prototypes[pkg.embedding][0]) == ["lpf", "wbgn"]
     assert "| test | z~ | 5.49 | 0.240 | 0.880 |" in (tmp_path / "con1.sqe" / "MODEL_CARD.md").read_text()
-    again = StageRun("pack_model", args, capsys)
+    again = StageRun("pack_model", args)
     assert again.returncode == 0 and "up to date" in again.stderr
-    missing = StageRun("pack_model", args[:-4] + ["--results", "nope", "--out", tmp_path / "x"], capsys)
+    missing = StageRun("pack_model", args[:-4] + ["--results", "nope", "--out", tmp_path / "x"])
     assert missing.returncode == 1 and "results/nope/metrics.json" in missing.stderr

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 import yaml
-from conftest import REPO, TINY_TRAIN_CONF, make_data_dir
+from conftest import REPO, TINY_TRAIN_CONF, StageRun, make_data_dir
 
 from sqe.train import step as step_module
 from sqe.models.checkpoint import check_architecture, load_model, read_checkpoint
@@ -27,12 +27,17 @@ def corpus(tmp_path_factory):
     return make_data_dir(root, n=8, name="train"), make_data_dir(root / "v", n=4, name="valid")
 
 
-def train_cli(out, *extra, conf=CONF):
+def train_args(out, conf):
     out.mkdir(parents=True, exist_ok=True)
     (out.parent / f"{out.name}.yaml").write_text(yaml.safe_dump(conf))
-    return subprocess.run([sys.executable, "-m", "sqe.bin.train", "--conf", str(out.parent / f"{out.name}.yaml"),
-                           "--train_data", str(CORPUS[0]), "--valid_data", str(CORPUS[1]), "--out", str(out),
-                           *extra], capture_output=True, text=True, cwd=REPO)
+    return ["--conf", str(out.parent / f"{out.name}.yaml"), "--train_data", str(CORPUS[0]), "--valid_data",
+            str(CORPUS[1]), "--out", str(out)]
+
+
+def train_cli(out, conf=CONF):
+    """``python -m sqe.bin.train`` in its own process (one that kills itself must not take pytest with it)."""
+    return subprocess.run([sys.executable, "-m", "sqe.bin.train", *train_args(out, conf)], capture_output=True,
+                          text=True, cwd=REPO)
 
 
 CORPUS: tuple = ()
@@ -46,7 +51,7 @@ def log_rows(out):
 def test_training_outputs_and_resume_after_kill(corpus, tmp_path):
     global CORPUS
     CORPUS = corpus
-    full = train_cli(tmp_path / "full")
+    full = StageRun("train", train_args(tmp_path / "full", CONF))
     assert full.returncode == 0, full.stderr
     for name in ("checkpoints/last.pt", "checkpoints/best.pt", "train_log.csv", "curves.png", "best.json",
                  "config.yaml", "env.json", ".done"):
@@ -64,9 +69,9 @@ def test_training_outputs_and_resume_after_kill(corpus, tmp_path):
     assert "resuming from" in resumed.stderr
     assert log_rows(tmp_path / "kill") == rows  # same losses and metrics as the uninterrupted run
 
-    again = train_cli(tmp_path / "full")
+    again = StageRun("train", train_args(tmp_path / "full", CONF))
     assert again.returncode == 0 and "up to date" in again.stderr
-    changed = train_cli(tmp_path / "full", conf={**CONF, "seed": 1})
+    changed = StageRun("train", train_args(tmp_path / "full", {**CONF, "seed": 1}))
     assert changed.returncode == 1 and "different config" in changed.stderr
 
 
