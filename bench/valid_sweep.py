@@ -20,8 +20,11 @@ Kinds of sweep (--sweep NAME, see SWEEPS):
 Usage (from the repository root, environment active, on a finished run of bench/mini_recipe.py --keep DIR):
     python bench/valid_sweep.py --recipe DIR/egs/mini --sweep medfilt
     python bench/valid_sweep.py --recipe DIR/egs/mini --sweep scl_weight --model con1
-Writes DIR/egs/mini/sweeps/<name>/<model>/summary.{json,md} and prints the Markdown. Idempotent: finished trials are
-skipped (the stages say "up to date").
+    python bench/valid_sweep.py --recipe DIR/egs/mini --sweep anchor_stride --model con2 --seeds 0 1 2
+Writes DIR/egs/mini/sweeps/<name>/<model>/summary.{json,md} (with --seeds: summary_seeds.{json,md}, the means
+over the seeds and the seeds' standard deviation of the rule's metric; other seeds train into
+sweeps/<name>/<value>/seed<K>/) and prints the Markdown. Idempotent: finished trials are skipped (the stages say
+"up to date").
 """
 from __future__ import annotations
 
@@ -131,10 +134,17 @@ def label_of(value) -> str:
     return json.dumps(value, separators=(",", ":")).replace('"', "")
 
 
-def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> dict[str, float]:
+def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed: int | None = None
+          ) -> dict[str, float]:
+    """One value's validation row; ``seed`` (training sweeps): trained with that seed instead of the config's."""
     kind, key, _ = SWEEPS[name]
     label = label_of(value)
     slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
+    if seed is not None and seed != recipe_seed(recipe, model):
+        exp = recipe / "sweeps" / name / slug / f"seed{seed}" / model
+        run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
+                f"{key}={label}", f"seed={seed}", *TRAIN_INPUTS, "--out", exp), recipe, env)
+        return row(score_valid(recipe, exp, env))
     if kind in ("train", "data") and made_with(name, value, recipe, model):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
     if kind == "score":
@@ -147,9 +157,7 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> di
     if kind == "train":
         exp = recipe / "sweeps" / name / slug / model
         run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
-                f"{key}={label}", "--train_data", "data/mini_train", "--valid_data", "data/mini_val",
-                "--train_scores", "dump/teacher/mini_train", "--train_vad", "dump/vad/mini_train",
-                "--valid_mixup", "data/mini_val_mixup", "--out", exp), recipe, env)
+                f"{key}={label}", *TRAIN_INPUTS, "--out", exp), recipe, env)
         return row(score_valid(recipe, exp, env))
     tree = recipe_tree(recipe / "sweeps" / name / slug, "mini")
     conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
@@ -160,6 +168,23 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str]) -> di
     cache = {**env, "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
     run(["./run.sh", "--stop_stage", "7", "--models", model, "--data_conf", "data.yaml"], tree, cache)
     return row(score_valid(tree, tree / "exp" / model, cache))
+
+
+TRAIN_INPUTS = ("--train_data", "data/mini_train", "--valid_data", "data/mini_val", "--train_scores",
+                "dump/teacher/mini_train", "--train_vad", "dump/vad/mini_train", "--valid_mixup", "data/mini_val_mixup")
+
+
+def recipe_seed(recipe: Path, model: str) -> int:
+    return int(yaml.safe_load((recipe / "conf" / f"{model}.yaml").read_text()).get("seed", 0))
+
+
+def over_seeds(rows: list[dict[str, float]], rule: str) -> dict[str, float]:
+    """The mean of each column over training seeds, and the seeds' standard deviation of the rule's primary
+    metric (the scale on which the rule's tie margin is set)."""
+    out = {k: statistics.fmean(r[k] for r in rows) for k in rows[0]}
+    primary = RULES[rule][0]
+    out[f"sd {primary}"] = statistics.stdev(r[primary] for r in rows)
+    return out
 
 
 def recipe_value(name: str, recipe: Path, model: str, made: bool = False):
@@ -239,9 +264,10 @@ def choose(rows: dict[str, dict[str, float]], rule: str, recipe: str | None = No
     return recipe if recipe in tied else min(tied, key=lambda k: rows[k][primary])
 
 
-def markdown(name: str, rows: dict[str, dict[str, float]], chosen: str, mine: str, rule: str) -> list[str]:
+def markdown(name: str, rows: dict[str, dict[str, float]], chosen: str, mine: str, rule: str, seeds: str = ""
+             ) -> list[str]:
     heads = list(next(iter(rows.values())))
-    lines = [f"Sweep `{name}`, validation sets only:", "",
+    lines = [f"Sweep `{name}`, validation sets only{seeds}:", "",
              "| value | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
     for value, r in rows.items():
         marks = (" (recipe)" if value == mine else "") + (" **chosen**" if value == chosen else "")
@@ -254,6 +280,9 @@ def main() -> int:
     parser.add_argument("--recipe", type=Path, required=True, help="egs/mini directory of a finished run")
     parser.add_argument("--sweep", required=True, choices=sorted(SWEEPS))
     parser.add_argument("--model", default="con1")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None,
+                        help="training sweeps: train every value with each of these seeds and choose by the means "
+                             "(the config's seed reuses the recipe's run or the single-seed trial)")
     parser.add_argument("--rule", choices=sorted(RULES), default=None,
                         help="what picks the value (default: verification for con2, whose job is typing; else "
                              "detection)")
@@ -262,19 +291,29 @@ def main() -> int:
     if not (recipe / "exp" / args.model / "checkpoints" / "best.pt").is_file():
         print(f"{recipe}/exp/{args.model}: no trained model; run the recipe first", file=sys.stderr)
         return 1
+    if args.seeds and SWEEPS[args.sweep][0] != "train":
+        parser.error(f"--seeds: only training sweeps retrain a model; '{args.sweep}' is a {SWEEPS[args.sweep][0]} sweep")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
-    rows = {}
-    for value in SWEEPS[args.sweep][2]:
-        rows[label_of(value)] = trial(args.sweep, value, recipe, args.model, env)
     rule = args.rule or ("verification" if args.model == "con2" else "detection")
+    rows, per_seed = {}, {}
+    for value in SWEEPS[args.sweep][2]:
+        label = label_of(value)
+        if len(args.seeds or []) > 1:
+            per_seed[label] = {k: trial(args.sweep, value, recipe, args.model, env, k) for k in args.seeds}
+            rows[label] = over_seeds(list(per_seed[label].values()), rule)
+        else:
+            rows[label] = trial(args.sweep, value, recipe, args.model, env, (args.seeds or [None])[0])
     mine = label_of(recipe_value(args.sweep, recipe, args.model))
     chosen = choose(rows, rule, mine)
-    text = markdown(f"{args.sweep}` of `{args.model}", rows, chosen, mine, rule)
+    seeds = f", means over training seeds {' '.join(map(str, args.seeds))}" if per_seed else ""
+    text = markdown(f"{args.sweep}` of `{args.model}", rows, chosen, mine, rule, seeds)
     dest = recipe / "sweeps" / args.sweep / args.model
     dest.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(dest / "summary.json", json.dumps({"rows": rows, "chosen": chosen, "recipe": mine,
-                                                         "rule": RULES[rule][-1]}, indent=2))
-    write_text_atomic(dest / "summary.md", "\n".join(text) + "\n")
+    name = "summary_seeds" if per_seed else "summary"
+    write_text_atomic(dest / f"{name}.json", json.dumps({"rows": rows, "chosen": chosen, "recipe": mine,
+                                                         "rule": RULES[rule][-1], "seeds": args.seeds,
+                                                         "per_seed": per_seed}, indent=2))
+    write_text_atomic(dest / f"{name}.md", "\n".join(text) + "\n")
     print("\n".join(text))
     return 0
 

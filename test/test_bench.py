@@ -3,6 +3,7 @@ the seed table and the stage arguments it reuses (the runs themselves are the be
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 
@@ -156,6 +157,29 @@ def test_valid_sweep_reuses_the_recipe_run_only_for_the_value_it_was_made_with(t
     assert not sweep.made_with("epochs", 8, tmp_path, "con2")  # trained with another loss weight
     (tmp_path / "exp" / "con2" / "config.yaml").write_text("loss:\n  weights: {scl: 2.0}\noptim: {epochs: 8}\n")
     assert sweep.made_with("epochs", 8, tmp_path, "con2") and not sweep.made_with("epochs", 10, tmp_path, "con2")
+
+
+def test_valid_sweep_trains_other_seeds_apart_and_averages_them(tmp_path, monkeypatch):
+    sweep = load("valid_sweep")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "con2.yaml").write_text("seed: 0\nloss:\n  scl: {anchor_stride: 6}\n")
+    (tmp_path / "exp" / "con2").mkdir(parents=True)
+    shutil.copy(tmp_path / "conf" / "con2.yaml", tmp_path / "exp" / "con2" / "config.yaml")  # the recipe's run
+    calls = []
+    monkeypatch.setattr(sweep, "run", lambda cmd, cwd, env: calls.append(cmd))
+    monkeypatch.setattr(sweep, "score_valid", lambda recipe, exp, env, **kw: {"set": exp})
+    monkeypatch.setattr(sweep, "row", lambda by_set: {"exp": by_set["set"]})
+    assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == \
+        tmp_path / "sweeps" / "anchor_stride" / "3" / "seed2" / "con2"
+    assert "loss.scl.anchor_stride=3" in calls[0] and "seed=2" in calls[0]
+    assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=0)["exp"] == \
+        tmp_path / "sweeps" / "anchor_stride" / "3" / "con2"  # the config's seed: the single-seed trial
+    assert "seed=0" not in calls[1]
+    rows = [{"mini_val_mixup verif. single [%]": v, "mean EER [%]": e} for v, e in ((10.0, 4.0), (12.0, 5.0),
+                                                                                   (14.0, 9.0))]
+    mean = sweep.over_seeds(rows, "verification")
+    assert mean == {"mini_val_mixup verif. single [%]": 12.0, "mean EER [%]": 6.0,
+                    "sd mini_val_mixup verif. single [%]": 2.0}
 
 
 def test_valid_sweep_rules_and_recipe_values():
