@@ -59,19 +59,22 @@ def test_p_zero_and_missing_inputs(parallel):
         MixupTrainingSet([bvcc], MixupConf(p=1.0), t, None, seed=0, labels=False)
 
 
-def test_con_training_runs_with_every_loss(parallel, tmp_path):
+@pytest.mark.parametrize("model", ["con", "sup"])
+def test_mixup_training_runs_with_every_loss(parallel, tmp_path, model):
+    """CON (frame MOS and SupCon) and SUP (frame MOS only, no SCL decoder: SUP1/SUP2 of the paper)."""
     d, bvcc, t = parallel
+    scl = {"scl": {"d_p": 4}} if model == "con" else {}
     conf = from_dict(TrainConf, {
         "model": {"encoder": "logmel_cnn", "encoder_conf": {"channels": 8, "layers": 1}, "hidden": [8, 8], "d_z": 4,
-                  "scl": {"d_p": 4}},
-        "loss": {"weights": {"frame": 1.0, "scl": 0.1}, "scl": {"exclude_anchor_classes": [0]}},
+                  **scl},
+        "loss": {"weights": {"frame": 1.0, "scl": 0.1 if scl else 0.0}, "scl": {"exclude_anchor_classes": [0]}},
         "mixup": {"p": 1.0, "constrained": True},
         "optim": {"epochs": 2}, "batch": {"max_utts": 4}, "num_threads": 1, "checkpoint_every_steps": 0,
     })
     trainer = Trainer(conf, [str(d), str(bvcc)], [str(d)], tmp_path / "exp", str(t), str(t / "vad"))
     best = trainer.run()
     last = trainer.state.history[-1]
-    assert {"train_frame", "train_scl", "train_cons_emb"} <= set(last)
+    assert {"train_frame", "train_cons_emb"} <= set(last) and ("train_scl" in last) == bool(scl)
     assert np.isfinite(last["train_total"]) and best
 
 
