@@ -104,7 +104,7 @@ def make_backend(package: ModelPackage, conf: AnalyzeConf) -> FrameBackend:
 
         if package.onnx is None:
             raise SqeError(f"{package.path}: loaded without its model.onnx (load_package(..., backend='onnx'))")
-        return OnnxBackend(package.onnx, f"{package.path}/model.onnx", conf.threads)
+        return OnnxBackend(package.onnx, f"{package.path}/model.onnx", conf.threads, package.onnx_parts)
     if package.model is None:
         raise SqeError(f"{package.path}: loaded without its torch model (load_package(..., backend='torch'))")
     import torch

@@ -1,10 +1,13 @@
 """Add ``model.onnx`` to a model package (sqe.bin.pack_model), so that ``sqe.bin.analyze --backend onnx`` runs
 it with numpy and onnxruntime only (``pip install 'sqe[onnx]'``, no torch).
 
-The graph holds the encoder and the decoders with a dynamic time axis (sqe.models.onnx_graph). Before the package
-changes, the torch model and the graph analyse a probe signal and must agree within --tolerance (frame MOS and
-detection score); package.json then lists model.onnx with its SHA-256 and the measured differences ("onnx"), and
-a directory's sibling .zip is rewritten with it. Idempotent: a package that already holds a checked graph of the
+The graph holds the encoder and the decoders with a dynamic time axis (sqe.models.onnx_graph); beside it go
+the part graphs the backend runs on their own (sqe.models.onnx_parts): model.heads.onnx (the decoders without the
+encoder) and, for DistillMOS encoders, model.stream.onnx (the front end of ``sqe.bin.monitor --backend onnx``,
+each frame computed once). Before the package changes, the torch model and the graphs analyse a probe signal,
+offline and streamed, and must agree within --tolerance (frame MOS and detection score); package.json then lists
+the graphs with their SHA-256 and the measured differences ("onnx"), and a directory's sibling .zip is rewritten
+with them. Idempotent: a package that already holds a checked graph of the
 same model and opset is skipped (--overwrite redoes it). Needs torch and onnx (``sqe[train,export]``).
 
 Usage:
@@ -30,8 +33,10 @@ def _run(ctx: StageContext) -> int:
     info = add_onnx(ctx.args.model, ctx.conf, ctx.log, overwrite=ctx.args.overwrite)
     if info is not None:
         diff = info["onnx"]["probe_max_abs_diff"]
-        ctx.log.info("added model.onnx to %s (opset %d; probe: max |dq| %.1e, max |d score| %.1e)", ctx.args.model,
-                     ctx.conf.opset, diff["q"], diff["score"])
+        ctx.log.info("added %s to %s (opset %d; probe: max |dq| %.1e, max |d score| %.1e)",
+                     ", ".join(["model.onnx", *info["onnx"]["parts"]]), ctx.args.model, ctx.conf.opset,
+                     max(v for k, v in diff.items() if k.endswith("q")),
+                     max(v for k, v in diff.items() if k.endswith("score")))
     return 0
 
 

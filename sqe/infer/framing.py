@@ -50,8 +50,8 @@ class FrameBackend(Protocol):
         """``{"q": frame MOS (w,), name: (w, ·)}`` of normalised X ``(w, D)``."""
 
     def incremental(self) -> Any:
-        """A stream encoder that encodes each frame once (sqe.infer.incremental), or None: a stream re-encodes
-        each step's receptive field with ``encode``."""
+        """A stream encoder that encodes each frame once (sqe.infer.incremental, sqe.infer.onnx_stream), or None:
+        a stream re-encodes each step's receptive field with ``encode``."""
 
 
 def mean_std(wav: np.ndarray, block: int = 1 << 22) -> tuple[float, float]:

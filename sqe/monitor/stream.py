@@ -23,9 +23,10 @@ That is the whole delay besides the analysis step ``hop_s``.
 Steps run when the stream reaches multiples of ``hop_s`` (counted in samples), so the output is the same
 however the input arrives (pipe buffer sizes, a slow writer).
 
-Encoding. Where the backend offers it (a DistillMOS encoder on torch: sqe.infer.incremental), the new samples
-of each step are normalised with the statistics of that moment and encoded once; otherwise each step encodes
-the new frames' receptive field again, normalised with the current statistics. X frames, once computed, are
+Encoding. Where the backend offers it (a DistillMOS encoder on torch, sqe.infer.incremental, or on ONNX Runtime
+with the package's stream graph, sqe.infer.onnx_stream), the new samples of each step are normalised with the
+statistics of that moment and encoded once; otherwise each step encodes the new frames' receptive field again,
+normalised with the current statistics. X frames, once computed, are
 kept either way; the decoders see each step's window of X divided by the current output scale.
 """
 from __future__ import annotations
@@ -56,7 +57,7 @@ class MonitorConf(DetectConf):
     speech: Literal["energy", "none"] = "energy"  # silence flags (rVAD needs whole files: not offered here)
     regions: Literal["early", "final"] = "early"  # report a region when it ends (revised if merged) or only
     # once no later run can merge with it (merge_gap_s later)
-    incremental: bool = True  # encode each frame once where the backend can (DistillMOS on torch); false:
+    incremental: bool = True  # encode each frame once where the backend can (DistillMOS: torch, onnx); false:
     # re-encode the receptive field every step (the same frames up to the running statistics, more CPU)
     device: Literal["auto", "cpu", "cuda"] = "cpu"  # torch backend only
     threads: int = 1  # CPU threads of the backend (0: its default)
@@ -94,7 +95,7 @@ class StreamAnalyzer:
         self.report = int(round(self.conf.report_s * FRAMES_PER_S))
         self.next_step = max(int(round(self.conf.warmup_s * TARGET_SR)), self.hop)
         self.audio, self.n = Track(), 0  # samples (kept from what the next encoding needs)
-        # each frame encoded once where the backend can (DistillMOS on torch); else windows are re-encoded
+        # each frame encoded once where the backend can (DistillMOS); else windows are re-encoded
         self.incremental = backend.incremental() if self.conf.incremental else None
         self.fed = 0  # samples given to the incremental encoder
         self.moments, self.xmean, self.loud = RunningMoments(), RunningFrameMean(), RunningPercentile()

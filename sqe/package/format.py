@@ -14,7 +14,10 @@ INFO_FILE = "package.json"
 # Files whose SHA-256 package.json records; package.json itself carries the checksums.
 PAYLOAD = ("model.pt", "enrollment.npz", "prototypes.npz", "MODEL_CARD.md")
 ONNX_FILE = "model.onnx"  # added by sqe.bin.export_onnx (the torch-free backend)
-OPTIONAL = (ONNX_FILE,)  # checked like the payload when package.json lists them
+# beside it, graphs the backend runs on their own (sqe.models.onnx_parts): the decoders and context convolutions
+# without the encoder, and the DistillMOS front end of a stream
+ONNX_PARTS = {"heads": "model.heads.onnx", "stream": "model.stream.onnx"}  # role -> file
+OPTIONAL = (ONNX_FILE, *ONNX_PARTS.values())  # checked like the payload when package.json lists them
 
 
 def package_members(info: dict[str, Any]) -> list[str]:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from sqe.metrics.embedding import l2_normalize
-from sqe.package.format import FORMAT, INFO_FILE, ONNX_FILE, OPTIONAL, PAYLOAD, extract_package, sha256
+from sqe.package.format import (FORMAT, INFO_FILE, ONNX_FILE, ONNX_PARTS, OPTIONAL, PAYLOAD, extract_package,
+                                sha256)
 from sqe.utils.errors import SqeError
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class ModelPackage:
     enrollment: dict[str, np.ndarray]  # embedding name -> (D,) clean enrollment
     prototypes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # name -> (classes, (K, D))
     onnx: bytes | None = None  # model.onnx (backend "onnx"), else None
+    onnx_parts: dict[str, bytes] = field(default_factory=dict)  # role ("heads", "stream") -> the part graphs
+    # package.json lists (backend "onnx")
 
     @property
     def embedding(self) -> str:
@@ -87,6 +90,7 @@ def _verify(root: Path, where: str) -> dict[str, Any]:
 def _read(root: Path, where: str, device: str | torch.device, backend: Backend) -> ModelPackage:
     info = _verify(root, where)
     model = onnx = None
+    parts: dict[str, bytes] = {}
     if backend == "torch":
         from sqe.models.checkpoint import load_model
 
@@ -97,6 +101,7 @@ def _read(root: Path, where: str, device: str | torch.device, backend: Backend) 
                            f"`python -m sqe.bin.export_onnx --model {where}` (needs torch and onnx), or use "
                            f"--backend torch")
         onnx = (root / ONNX_FILE).read_bytes()
+        parts = {role: (root / name).read_bytes() for role, name in ONNX_PARTS.items() if name in info["files"]}
     with np.load(root / "enrollment.npz", allow_pickle=False) as f:
         enrollment = {k: f[k] for k in f.files}
     prototypes = {}
@@ -108,7 +113,7 @@ def _read(root: Path, where: str, device: str | torch.device, backend: Backend) 
     emb = info.get("embedding")
     if emb not in enrollment or emb not in prototypes:
         raise SqeError(f"refusing package {where}: its embedding {emb!r} has no enrollment or prototypes")
-    return ModelPackage(Path(where), info, model, enrollment, prototypes, onnx)
+    return ModelPackage(Path(where), info, model, enrollment, prototypes, onnx, parts)
 
 
 def load_package(path: str | Path, device: str | torch.device = "cpu", backend: Backend = "torch") -> ModelPackage:

@@ -1,12 +1,14 @@
 """Adding ``model.onnx`` to a model package (``sqe.bin.export_onnx``), checked against the torch model.
 
 The graph (sqe.models.onnx_graph) is exported with a dynamic time axis; its metadata tells the torch-free
-backend (sqe.infer.onnx_backend) how to pad and normalise. Before the package is changed, both backends analyse
-a probe signal (4 s of band-limited noise bursts with level steps, longer than one analysis window so that the
-windowed path with a whole-signal peak is exercised) through the same windowed driver, and the largest
-differences of frame MOS and of the detection score (1 - cos to the package's enrollment) must stay within
-``tolerance``. ``package.json`` then lists the file's SHA-256 with the other payload files and records the check
-in its ``onnx`` block; a sibling ``.zip`` of a directory package is rewritten with the new file.
+backend (sqe.infer.onnx_backend) how to pad and normalise. The part graphs (sqe.models.onnx_parts:
+``model.heads.onnx``, and ``model.stream.onnx`` for DistillMOS encoders) are exported beside it. Before the
+package is changed, both backends analyse a probe signal (4 s of band-limited noise bursts with level steps,
+longer than one analysis window so that the windowed path with a whole-signal peak is exercised) through the
+same windowed driver, the ONNX side decoding with the heads graph, and a stream encodes it through the stream
+graph; the largest differences of frame MOS and of the detection score (1 - cos to the package's enrollment)
+from torch's must stay within ``tolerance``. ``package.json`` then lists the files' SHA-256 with the other payload
+files and records the check in its ``onnx`` block; a sibling ``.zip`` of a directory package is rewritten.
 """
 from __future__ import annotations
 
@@ -21,14 +23,18 @@ from typing import Any
 import numpy as np
 
 from sqe.audio.io import TARGET_SR
-from sqe.infer.framing import WindowConf, frame_outputs_of
+from sqe.infer.framing import WindowConf, frame_mean, frame_outputs_of, output_scale, peak_of, standardized
 from sqe.infer.onnx_backend import ONNX_FORMAT, OnnxBackend
+from sqe.infer.onnx_stream import STREAM_GEOMETRY
 from sqe.infer.scores import cosine_scores
-from sqe.package.format import INFO_FILE, ONNX_FILE, extract_package, package_members, sha256, zip_package
+from sqe.package.format import (INFO_FILE, ONNX_FILE, ONNX_PARTS, extract_package, package_members, sha256,
+                                zip_package)
 from sqe.utils.atomic import atomic_path, write_text_atomic
 from sqe.utils.errors import SqeError
 
 PROBE_SEED = 20261206
+PARTS_FORMAT = "sqe-onnx-parts-1"  # the part graphs' layout (sqe.models.onnx_parts)
+STREAM_BLOCK = 1600  # samples per push when the probe is streamed (0.1 s, the monitor's default step)
 
 
 @dataclass
@@ -63,8 +69,10 @@ def export_graph(model, path: Path, opset: int) -> None:
     import torch
 
     from sqe.models.onnx_graph import ExportGraph, pad_layout
+    from sqe.models.onnx_parts import fingerprint
 
-    graph = ExportGraph(model.cpu().eval())
+    # the wrapper in eval mode too: the exporter restores the mode it found, recursively, into the model
+    graph = ExportGraph(model.cpu().eval()).eval()
     left, window = pad_layout(model)
     frames = 60
     padded = torch.zeros(1, window + 320 * (frames - 1))
@@ -86,7 +94,7 @@ def export_graph(model, path: Path, opset: int) -> None:
             "level": model.encoder.level,
             "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
             "decoder_context": str(model.decoder_context),
-            "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim)}
+            "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim), "model": fingerprint(model)}
     del proto.metadata_props[:]
     for key, value in meta.items():
         proto.metadata_props.add(key=key, value=value)
@@ -95,26 +103,104 @@ def export_graph(model, path: Path, opset: int) -> None:
         onnx.save(proto, str(tmp_path))
 
 
+def streamed_outputs(backend: OnnxBackend, wav: np.ndarray, embedding: str) -> dict[str, np.ndarray] | None:
+    """Frame outputs of ``wav`` encoded as a stream by the backend's stream graph (pushed in 0.1-s blocks, with
+    the whole signal's statistics, frames taken as soon as they are ready), or None without one."""
+    encoder = backend.incremental()
+    if encoder is None:
+        return None
+    signal = standardized(wav) if backend.input_norm == "standardize" else wav
+    peak, lag, frames = peak_of(signal), backend.context_frames or 0, -(-signal.size // 320)
+    x = []
+    for a in range(0, signal.size, STREAM_BLOCK):
+        encoder.push(signal[a:a + STREAM_BLOCK], peak)
+        ready = min(signal.size, a + STREAM_BLOCK) // 320 - lag
+        if ready > len(x):
+            x += list(encoder.frames(len(x), ready))
+    encoder.finish()
+    xs = np.concatenate([np.stack(x).reshape(-1, backend.dim), encoder.frames(len(x), frames, final=True)])
+    if backend.output_norm == "mean_l2":
+        xs = xs / output_scale(frame_mean(xs))
+    return backend.decode(xs, ["q", embedding])
+
+
+def export_parts(model, directory: Path, opset: int) -> dict[str, str]:
+    """Write the part graphs of ``model`` (sqe.models.onnx_parts) into ``directory``: ``{role: file name}``."""
+    import onnx
+    import torch
+
+    from sqe.models.encoders import DistillMOSEncoder
+    from sqe.models.onnx_parts import HeadsGraph, StreamGraph, fingerprint
+
+    model = model.cpu().eval()
+    dim = model.encoder.dim
+    heads = HeadsGraph(model).eval()  # eval: the exporter restores the wrapper's mode into the model
+    latent_dim = model.encoder.convs[0].in_channels if heads.context else dim
+    conv_context = sum(c.kernel_size[0] // 2 for c in model.encoder.convs) if heads.context else None
+    jobs = [("heads", heads, (torch.zeros(1, 24, dim), torch.zeros(1, 24, latent_dim))[:len(heads.input_names())],
+             heads.input_names(), heads.output_names(),
+             {"x_in": {1: "frames_in"}, "lat_in": {1: "latents_in"}, "q": {1: "frames_in"},
+              **{n: {1: "frames_in"} for n in model.embedding_names}, "x": {1: "latents_in"}},
+             {"context": "1" if heads.context else "0",
+              "conv_context": "" if conv_context is None else str(conv_context)})]
+    if isinstance(model.encoder, DistillMOSEncoder):
+        columns = 31
+        jobs.append(("stream", StreamGraph(model.encoder).eval(),
+                     (torch.zeros(1, 160 * (columns + 1)), torch.zeros(1, 1, 1, 1), torch.zeros(1, 1, 1, 0)),
+                     ["samples", "left", "right"], ["latents"],
+                     {"samples": {1: "samples"}, "left": {3: "pad_left"}, "right": {3: "pad_right"},
+                      "latents": {1: "frames"}},
+                     {"geometry": STREAM_GEOMETRY}))
+    common = {"dim": str(dim), "latent_dim": str(latent_dim), "model": fingerprint(model)}
+    written = {}
+    for role, graph, args, inputs, outputs, axes, meta in jobs:
+        with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
+            raw = Path(tmp) / "raw.onnx"
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes on shape-dependent values: checked by the caller
+                torch.onnx.export(graph, args, str(raw), input_names=inputs, output_names=outputs,
+                                  dynamic_axes={k: v for k, v in axes.items() if k in (*inputs, *outputs)},
+                                  opset_version=opset, dynamo=False)
+            proto = onnx.load(str(raw))
+        del proto.metadata_props[:]
+        for key, value in {"sqe_onnx_part": role, **meta, **common}.items():
+            proto.metadata_props.add(key=key, value=value)
+        onnx.checker.check_model(proto)
+        with atomic_path(Path(directory) / ONNX_PARTS[role]) as tmp_path:
+            onnx.save(proto, str(tmp_path))
+        written[role] = ONNX_PARTS[role]
+    return written
+
+
 def compare_backends(model, onnx_path: Path, enrollment: dict[str, np.ndarray], embedding: str,
-                     conf: ExportConf) -> dict[str, float]:
-    """Largest |torch - onnx| of frame MOS ``q`` and of the detection score on the probe signal."""
+                     conf: ExportConf, parts: dict[str, str] | None = None) -> dict[str, float]:
+    """Largest |torch - onnx| of frame MOS ``q`` and of the detection score on the probe signal, offline and, with
+    a stream graph among ``parts`` (role -> path), streamed (``stream_q``, ``stream_score``)."""
     from sqe.infer.windowed import TorchBackend
 
     wav = probe_signal(conf.probe_s)
     window = WindowConf(window_s=conf.probe_s / 2, context_s=0.5)
     torch_out = frame_outputs_of(TorchBackend(model), wav, window, (embedding,))
-    onnx_out = frame_outputs_of(OnnxBackend(str(onnx_path), str(onnx_path)), wav, window, (embedding,))
-    score = {k: cosine_scores({"p": v[embedding]}, enrollment[embedding])["p"] for k, v in
-             (("torch", torch_out), ("onnx", onnx_out))}
-    return {"q": float(np.abs(torch_out["q"] - onnx_out["q"]).max()),
-            "score": float(np.abs(score["torch"] - score["onnx"]).max())}
+    backend = OnnxBackend(str(onnx_path), str(onnx_path), parts=parts)
+    outs = {"": frame_outputs_of(backend, wav, window, (embedding,))}
+    streamed = streamed_outputs(backend, wav, embedding)
+    if streamed is not None:
+        outs["stream_"] = streamed
+    ref = cosine_scores({"p": torch_out[embedding]}, enrollment[embedding])["p"]
+    diffs = {}
+    for prefix, out in outs.items():
+        score = cosine_scores({"p": out[embedding]}, enrollment[embedding])["p"]
+        diffs[f"{prefix}q"] = float(np.abs(torch_out["q"] - out["q"]).max())
+        diffs[f"{prefix}score"] = float(np.abs(ref - score).max())
+    return diffs
 
 
 def up_to_date(info: dict[str, Any], conf: ExportConf) -> bool:
     """The package already has a checked model.onnx of this model, format and opset."""
-    block = info.get("onnx") or {}
-    return (ONNX_FILE in (info.get("files") or {}) and block.get("format") == ONNX_FORMAT
-            and block.get("opset") == conf.opset and block.get("model.pt") == info["files"].get("model.pt"))
+    block, files = info.get("onnx") or {}, info.get("files") or {}
+    return (ONNX_FILE in files and block.get("format") == ONNX_FORMAT and block.get("parts_format") == PARTS_FORMAT
+            and all(part in files for part in block.get("parts", [])) and block.get("opset") == conf.opset
+            and block.get("model.pt") == files.get("model.pt"))
 
 
 def add_onnx_to_dir(root: Path, where: str, conf: ExportConf, log) -> dict[str, Any]:
@@ -127,20 +213,25 @@ def add_onnx_to_dir(root: Path, where: str, conf: ExportConf, log) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
         candidate = Path(tmp) / ONNX_FILE
         export_graph(package.model, candidate, conf.opset)
-        diffs = compare_backends(package.model, candidate, package.enrollment, package.embedding, conf)
-        log.info("%s: onnx vs torch on the probe signal: max |dq| %.2e, max |d score| %.2e", where, diffs["q"],
-                 diffs["score"])
+        roles = export_parts(package.model, Path(tmp), conf.opset)
+        parts = sorted(roles.values())
+        diffs = compare_backends(package.model, candidate, package.enrollment, package.embedding, conf,
+                                 {role: str(Path(tmp) / name) for role, name in roles.items()})
+        log.info("%s: onnx vs torch on the probe signal: %s", where,
+                 ", ".join(f"max |d {k}| {v:.2e}" for k, v in diffs.items()))
         worst = max(diffs.values())
         if worst > conf.tolerance:
-            raise SqeError(f"{where}: the exported graph differs from the torch model by {worst:.2e} on the probe "
+            raise SqeError(f"{where}: the exported graphs differ from the torch model by {worst:.2e} on the probe "
                            f"signal (tolerance {conf.tolerance:g}); the package is left unchanged")
-        with atomic_path(root / ONNX_FILE) as dest:
-            shutil.copyfile(candidate, dest)
+        for name in (ONNX_FILE, *parts):
+            with atomic_path(root / name) as dest:
+                shutil.copyfile(Path(tmp) / name, dest)
     info = package.info
-    info["files"][ONNX_FILE] = sha256(root / ONNX_FILE)
-    info["onnx"] = {"format": ONNX_FORMAT, "opset": conf.opset, "model.pt": info["files"]["model.pt"],
-                    "onnxruntime": onnxruntime.__version__, "probe_max_abs_diff": diffs,
-                    "tolerance": conf.tolerance}
+    for name in (ONNX_FILE, *parts):
+        info["files"][name] = sha256(root / name)
+    info["onnx"] = {"format": ONNX_FORMAT, "parts_format": PARTS_FORMAT, "parts": parts, "opset": conf.opset,
+                    "model.pt": info["files"]["model.pt"], "onnxruntime": onnxruntime.__version__,
+                    "probe_max_abs_diff": diffs, "tolerance": conf.tolerance}
     write_text_atomic(root / INFO_FILE, json.dumps(info, indent=2, sort_keys=True) + "\n")
     return info
 

@@ -86,6 +86,41 @@ def test_an_incrementally_encoded_stream_with_its_whole_warm_up_is_offline_analy
     assert regions(events) == [(r.onset, r.offset, r.type) for r in offline.regions]
 
 
+@pytest.fixture(scope="module")
+def onnx_analyzer(distillmos_analyzer, tmp_path_factory):
+    """The DistillMOS model of ``distillmos_analyzer`` exported with its part graphs, on the onnx backend."""
+    from sqe.package.onnx_export import export_graph, export_parts
+
+    d = tmp_path_factory.mktemp("onnx")
+    model = distillmos_analyzer.package.model
+    export_graph(model, d / "model.onnx", 17)
+    parts = {role: (d / name).read_bytes() for role, name in export_parts(model, d, 17).items()}
+    package = replace(distillmos_analyzer.package, model=None, onnx=(d / "model.onnx").read_bytes(),
+                      onnx_parts=parts)
+    return Analyzer(package, MonitorConf(threshold=0.5, backend="onnx").analyze_conf())
+
+
+def test_an_onnx_stream_encodes_each_frame_once_and_is_offline_analysis(onnx_analyzer, distillmos_analyzer,
+                                                                        stream_audio):
+    """model.stream.onnx through the monitor: offline analysis when the warm-up holds the whole stream."""
+    from sqe.infer.onnx_stream import OnnxIncrementalEncoder
+
+    offline = onnx_analyzer.analyze(stream_audio)
+    # the DFT as a convolution before the compression: float rounding, within issue 25's 1e-3
+    np.testing.assert_allclose(offline.score, distillmos_analyzer.analyze(stream_audio).score, atol=1e-3)
+    conf = MonitorConf(warmup_s=100.0, report_s=0, threshold=0.5, backend="onnx")
+    stream = StreamAnalyzer(onnx_analyzer, conf)
+    assert isinstance(stream.incremental, OnnxIncrementalEncoder)
+    score = np.full(offline.score.size, np.nan, np.float32)
+    stream.on_frames = lambda a, s, q, speech: score.__setitem__(slice(a, a + s.size), s)
+    events = stream.push(stream_audio) + stream.finish()
+    np.testing.assert_allclose(score, offline.score, atol=1e-4)
+    assert regions(events) == [(r.onset, r.offset, r.type) for r in offline.regions]
+    # after a short warm-up, in blocks of any size: the regions offline analysis finds
+    _, events = streamed(onnx_analyzer, stream_audio, replace(conf, warmup_s=1.0), seed=3)
+    assert regions(events) == [(r.onset, r.offset, r.type) for r in offline.regions]
+
+
 def test_after_a_short_warm_up_the_regions_are_offline_ones_and_come_early(analyzer, stream_audio):
     stream, events = streamed(analyzer, stream_audio, MonitorConf(warmup_s=1.0, report_s=2.0))
     assert regions(events) == [(5.0, 6.5, "clip"), (12.0, 13.02, "lpf")]

@@ -13,7 +13,7 @@ from conftest import StageRun
 
 from sqe.models.lssqa import LSSQAModel, ModelConf, SCLConf
 from sqe.package import load_package
-from sqe.package.onnx_export import ExportConf, compare_backends, export_graph
+from sqe.package.onnx_export import ExportConf, compare_backends, export_graph, export_parts
 from sqe.utils.errors import SqeError
 
 LOG = logging.getLogger("test")
@@ -45,9 +45,12 @@ def test_the_graph_is_added_with_its_checksum_and_the_rerun_skips(package, expor
     assert run.returncode == 0, run.stderr
     info = json.loads((package / "package.json").read_text())
     assert "model.onnx" in info["files"] and info["onnx"]["opset"] == 17
+    assert info["onnx"]["parts"] == ["model.heads.onnx"]  # a log-mel model: no stream graph
+    assert "model.heads.onnx" in info["files"] and "model.stream.onnx" not in info["files"]
     assert max(info["onnx"]["probe_max_abs_diff"].values()) < 1e-4  # logmel: float rounding only
     loaded = load_package(package, backend="onnx")
     assert loaded.model is None and loaded.onnx == (package / "model.onnx").read_bytes()
+    assert loaded.onnx_parts == {"heads": (package / "model.heads.onnx").read_bytes()}
     again = export("--model", package)
     assert again.returncode == 0 and "skipping" in again.stderr
     assert json.loads((package / "package.json").read_text()) == info
@@ -83,7 +86,7 @@ def test_a_graph_beyond_the_tolerance_leaves_the_package_unchanged(package, expo
     before = (package / "package.json").read_text()
     run = export("--model", package, "--tolerance", "1e-12")
     assert run.returncode == 1 and "left unchanged" in run.stderr
-    assert (package / "package.json").read_text() == before and not (package / "model.onnx").exists()
+    assert (package / "package.json").read_text() == before and not list(package.glob("*.onnx"))
 
 
 @pytest.mark.parametrize("kind", sorted(ENCODERS))
@@ -94,8 +97,12 @@ def test_every_encoder_exports_and_agrees_with_torch(kind, seconds, tmp_path):
     model = LSSQAModel(ModelConf(encoder=encoder, encoder_conf=conf, input_norm=norm, hidden=[16, 16], d_z=8,
                                  scl=SCLConf(d_p=8))).eval()
     export_graph(model, tmp_path / "m.onnx", 17)
+    parts = {role: str(tmp_path / name) for role, name in export_parts(model, tmp_path, 17).items()}
+    assert sorted(parts) == ["heads", *(["stream"] if encoder == "distillmos_cnn" else [])]
     enrollment = {"z_tilde": np.random.default_rng(0).standard_normal(8).astype(np.float32)}
-    diffs = compare_backends(model, tmp_path / "m.onnx", enrollment, "z_tilde", ExportConf(probe_s=seconds))
+    diffs = compare_backends(model, tmp_path / "m.onnx", enrollment, "z_tilde", ExportConf(probe_s=seconds), parts)
+    # offline (decoded by the heads graph) and, for DistillMOS, streamed through the stream graph
+    assert set(diffs) == {"q", "score", *({"stream_q", "stream_score"} if "stream" in parts else ())}
     # fp32 graphs agree to float rounding (DistillMOS: a DFT by convolution instead of an FFT before the
     # magnitude compression); the bf16 front end is emulated by rounding, whose ties can fall the other way
     limit = 2e-3 if kind == "distillmos_bf16" else 1e-3 if kind.startswith("distillmos") else 1e-5
