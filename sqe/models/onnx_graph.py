@@ -66,7 +66,10 @@ class _LogMelPart(nn.Module):
         return self.encoder.norm(torch.log(power @ self.encoder.mel + 1e-6))
 
 
-class _DistillMOSPart(nn.Module):
+class DistillMOSPart(nn.Module):
+    """The DistillMOS front end of a whole padded signal; its spectrum and layers also serve the stream graph
+    (sqe.models.onnx_parts.StreamGraph)."""
+
     def __init__(self, encoder: DistillMOSEncoder):
         super().__init__()
         from sqe.models.distillmos import COMPRESS, HOP, WIN
@@ -75,19 +78,26 @@ class _DistillMOSPart(nn.Module):
         self.bf16 = encoder.frontend.precision == "bf16"
         self.register_buffer("basis", dft_basis(WIN, WIN, torch.hann_window(WIN), WIN // 2 + 1), persistent=False)
 
-    def forward(self, padded: torch.Tensor) -> torch.Tensor:
+    def spectrum(self, x: torch.Tensor) -> torch.Tensor:
+        """``(1, 1, 160 (n + 1))`` samples (no padding added) -> ``(1, 2, 161, n)`` compressed spectrum columns."""
         half = self.basis.shape[0] // 2
-        x = Fn.pad(padded[:, None], ((self.basis.shape[-1] - self.hop) // 2,) * 2, mode="reflect")
-        spec = Fn.conv1d(x, self.basis, stride=self.hop)  # (1, 2 * 161, T)
+        spec = Fn.conv1d(x, self.basis, stride=self.hop)  # (1, 2 * 161, n)
         re, im = spec[:, :half], spec[:, half:]
         gain = (re ** 2 + im ** 2).sqrt().clamp_min(1e-12).pow(self.compress - 1.0)
-        h = torch.stack([re * gain, im * gain], dim=1)  # (1, 2, 161, T)
+        return torch.stack([re * gain, im * gain], dim=1)
+
+    def layer(self, conv: nn.Conv2d, h: torch.Tensor, padding) -> torch.Tensor:
+        """``leaky_relu(conv(h))`` with ``padding``, bf16 emulated by rounding for a bf16 front end."""
+        if self.bf16:
+            h = _bf16(Fn.conv2d(_bf16(h), _bf16(conv.weight), _bf16(conv.bias), conv.stride, padding))
+            return _bf16(Fn.leaky_relu(h, 0.1))
+        return Fn.leaky_relu(Fn.conv2d(h, conv.weight, conv.bias, conv.stride, padding), 0.1)
+
+    def forward(self, padded: torch.Tensor) -> torch.Tensor:
+        x = Fn.pad(padded[:, None], ((self.basis.shape[-1] - self.hop) // 2,) * 2, mode="reflect")
+        h = self.spectrum(x)  # (1, 2, 161, T)
         for conv in self.encoder.frontend.cnn.convs:
-            if self.bf16:
-                h = _bf16(Fn.conv2d(_bf16(h), _bf16(conv.weight), _bf16(conv.bias), conv.stride, conv.padding))
-                h = _bf16(Fn.leaky_relu(h, 0.1))
-            else:
-                h = Fn.leaky_relu(conv(h), 0.1)
+            h = self.layer(conv, h, conv.padding)
         return h.flatten(1, 2).transpose(1, 2)[:, 1:]  # (1, L, 1024): CNN frame 0 lies before the signal
 
 
@@ -100,6 +110,16 @@ class _Wav2Vec2Part(nn.Module):
         return self.encoder.model.feature_extractor(padded).transpose(1, 2)
 
 
+def decoder_outputs(model: LSSQAModel, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``(q as MOS, z_mos[, z_scl, z_tilde])`` of normalised X ``(1, L, D)``: the graphs' decoder outputs."""
+    mask = torch.ones_like(x[..., 0], dtype=torch.bool)
+    q, z_mos = model.heads(x, mask)
+    out = (norm_to_mos(q), z_mos)
+    if model.scl is not None:
+        out += tuple(model.scl(x, mask))
+    return out
+
+
 class ExportGraph(nn.Module):
     """``forward(padded, x_in) -> (x, q, z_mos[, z_scl, z_tilde])``: the two parts side by side."""
 
@@ -107,7 +127,7 @@ class ExportGraph(nn.Module):
         super().__init__()
         enc = model.encoder
         if isinstance(enc, DistillMOSEncoder):
-            self.latents = _DistillMOSPart(enc)
+            self.latents = DistillMOSPart(enc)
         elif isinstance(enc, LogMelEncoder):
             self.latents = _LogMelPart(enc)
         elif isinstance(enc, Wav2Vec2Encoder):
@@ -122,12 +142,7 @@ class ExportGraph(nn.Module):
         return self.model.encoder.contextualize(latents, mask)
 
     def decode(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        mask = torch.ones_like(x[..., 0], dtype=torch.bool)
-        q, z_mos = self.model.heads(x, mask)
-        out = (norm_to_mos(q), z_mos)
-        if self.model.scl is not None:
-            out += tuple(self.model.scl(x, mask))
-        return out
+        return decoder_outputs(self.model, x)
 
     def forward(self, padded: torch.Tensor, x_in: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return (self.encode(padded), *self.decode(x_in))

@@ -19,16 +19,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as Fn
 
-from sqe.data.ratings import norm_to_mos
 from sqe.models.encoders import ConvContextEncoder, DistillMOSEncoder
 from sqe.models.lssqa import LSSQAModel
-from sqe.models.onnx_graph import dft_basis
-
-
-def _bf16(x: torch.Tensor) -> torch.Tensor:
-    return x.to(torch.bfloat16).float()
+from sqe.models.onnx_graph import DistillMOSPart, decoder_outputs
 
 
 class HeadsGraph(nn.Module):
@@ -40,11 +34,7 @@ class HeadsGraph(nn.Module):
         self.context = isinstance(model.encoder, ConvContextEncoder)
 
     def forward(self, x_in: torch.Tensor, lat_in: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
-        mask = torch.ones_like(x_in[..., 0], dtype=torch.bool)
-        q, z_mos = self.model.heads(x_in, mask)
-        out: tuple[torch.Tensor, ...] = (norm_to_mos(q), z_mos)
-        if self.model.scl is not None:
-            out += tuple(self.model.scl(x_in, mask))
+        out = decoder_outputs(self.model, x_in)
         if self.context:
             assert lat_in is not None
             out += (self.model.encoder.convolve(lat_in, torch.ones_like(lat_in[..., 0], dtype=torch.bool)),)
@@ -57,31 +47,15 @@ class HeadsGraph(nn.Module):
         return ["q", *self.model.embedding_names, *(["x"] if self.context else [])]
 
 
-class StreamGraph(nn.Module):
-    """``forward(samples, left, right) -> latents``: DistillMOS CNN frames of a run of spectrum columns."""
-
-    def __init__(self, encoder: DistillMOSEncoder):
-        super().__init__()
-        from sqe.models.distillmos import COMPRESS, HOP, WIN
-
-        self.encoder, self.hop, self.compress = encoder, HOP, COMPRESS
-        self.bf16 = encoder.frontend.precision == "bf16"
-        self.register_buffer("basis", dft_basis(WIN, WIN, torch.hann_window(WIN), WIN // 2 + 1), persistent=False)
+class StreamGraph(DistillMOSPart):
+    """``StreamGraph(encoder)``, ``forward(samples, left, right) -> latents``: DistillMOS CNN frames of a run of
+    spectrum columns."""
 
     def forward(self, samples: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-        half = self.basis.shape[0] // 2
-        spec = Fn.conv1d(samples[:, None], self.basis, stride=self.hop)  # (1, 2 * 161, n): no padding
-        re, im = spec[:, :half], spec[:, half:]
-        gain = (re ** 2 + im ** 2).sqrt().clamp_min(1e-12).pow(self.compress - 1.0)
-        h = torch.stack([re * gain, im * gain], dim=1)  # (1, 2, 161, n)
+        h = self.spectrum(samples[:, None])  # (1, 2, 161, n): no padding
         for conv in self.encoder.frontend.cnn.convs:
             edge = torch.zeros_like(h[..., :1])  # (1, C, F, 1) + (1, 1, 1, p): p zero columns
-            h = torch.cat([edge + left, h, edge + right], dim=-1)
-            if self.bf16:
-                h = _bf16(Fn.conv2d(_bf16(h), _bf16(conv.weight), _bf16(conv.bias), conv.stride))
-                h = _bf16(Fn.leaky_relu(h, 0.1))
-            else:
-                h = Fn.leaky_relu(Fn.conv2d(h, conv.weight, conv.bias, conv.stride), 0.1)
+            h = self.layer(conv, torch.cat([edge + left, h, edge + right], dim=-1), (0, 0))
         return self.encoder.project(h.flatten(1, 2).transpose(1, 2))  # (1, m, D)
 
 

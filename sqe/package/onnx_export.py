@@ -63,9 +63,32 @@ def probe_signal(seconds: float, rate: int = TARGET_SR) -> np.ndarray:
     return wav.astype(np.float32)
 
 
+def _write_graph(graph, args: tuple, inputs: list[str], outputs: list[str], axes: dict[str, dict[int, str]],
+                 meta: dict[str, str], path: Path, opset: int) -> None:
+    """Trace ``graph`` (a module in eval mode) on ``args`` into an ONNX file at ``path`` with the metadata
+    ``meta`` (its previous metadata dropped), checked by onnx.checker."""
+    import onnx
+    import torch
+
+    with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
+        raw = Path(tmp) / "raw.onnx"
+        with torch.no_grad(), warnings.catch_warnings():
+            # the tracer's notes on shape-dependent Python values: the graphs are checked against torch
+            warnings.simplefilter("ignore")
+            torch.onnx.export(graph, args, str(raw), input_names=inputs, output_names=outputs,
+                              dynamic_axes={k: v for k, v in axes.items() if k in (*inputs, *outputs)},
+                              opset_version=opset, dynamo=False)
+        proto = onnx.load(str(raw))
+    del proto.metadata_props[:]
+    for key, value in meta.items():
+        proto.metadata_props.add(key=key, value=value)
+    onnx.checker.check_model(proto)
+    with atomic_path(path) as tmp_path:
+        onnx.save(proto, str(tmp_path))
+
+
 def export_graph(model, path: Path, opset: int) -> None:
     """``model.onnx`` of an LSSQAModel with its backend metadata, written to ``path``."""
-    import onnx
     import torch
 
     from sqe.models.onnx_graph import ExportGraph, pad_layout
@@ -80,14 +103,6 @@ def export_graph(model, path: Path, opset: int) -> None:
     names = graph.output_names()
     axes = {"padded": {1: "samples"}, "x_in": {1: "frames_in"}, "x": {1: "frames"},
             **{n: {1: "frames_in"} for n in names[1:]}}
-    with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
-        raw = Path(tmp) / "raw.onnx"
-        with torch.no_grad(), warnings.catch_warnings():
-            # the tracer's notes on shape-dependent Python values: the graph is checked against torch below
-            warnings.simplefilter("ignore")
-            torch.onnx.export(graph, (padded, x_in), str(raw), input_names=["padded", "x_in"], output_names=names,
-                              dynamic_axes=axes, opset_version=opset, dynamo=False)
-        proto = onnx.load(str(raw))
     conf = model.conf
     meta = {"sqe_onnx_format": ONNX_FORMAT, "pad_left": str(left), "pad_window": str(window),
             "input_norm": conf.input_norm, "output_norm": conf.output_norm,
@@ -95,12 +110,7 @@ def export_graph(model, path: Path, opset: int) -> None:
             "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
             "decoder_context": str(model.decoder_context),
             "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim), "model": fingerprint(model)}
-    del proto.metadata_props[:]
-    for key, value in meta.items():
-        proto.metadata_props.add(key=key, value=value)
-    onnx.checker.check_model(proto)
-    with atomic_path(path) as tmp_path:
-        onnx.save(proto, str(tmp_path))
+    _write_graph(graph, (padded, x_in), ["padded", "x_in"], names, axes, meta, path, opset)
 
 
 def streamed_outputs(backend: OnnxBackend, wav: np.ndarray, embedding: str) -> dict[str, np.ndarray] | None:
@@ -118,7 +128,7 @@ def streamed_outputs(backend: OnnxBackend, wav: np.ndarray, embedding: str) -> d
         if ready > len(x):
             x += list(encoder.frames(len(x), ready))
     encoder.finish()
-    xs = np.concatenate([np.stack(x).reshape(-1, backend.dim), encoder.frames(len(x), frames, final=True)])
+    xs = np.concatenate([np.reshape(x, (-1, backend.dim)), encoder.frames(len(x), frames, final=True)])
     if backend.output_norm == "mean_l2":
         xs = xs / output_scale(frame_mean(xs))
     return backend.decode(xs, ["q", embedding])
@@ -126,7 +136,6 @@ def streamed_outputs(backend: OnnxBackend, wav: np.ndarray, embedding: str) -> d
 
 def export_parts(model, directory: Path, opset: int) -> dict[str, str]:
     """Write the part graphs of ``model`` (sqe.models.onnx_parts) into ``directory``: ``{role: file name}``."""
-    import onnx
     import torch
 
     from sqe.models.encoders import DistillMOSEncoder
@@ -152,24 +161,10 @@ def export_parts(model, directory: Path, opset: int) -> dict[str, str]:
                       "latents": {1: "frames"}},
                      {"geometry": STREAM_GEOMETRY}))
     common = {"dim": str(dim), "latent_dim": str(latent_dim), "model": fingerprint(model)}
-    written = {}
     for role, graph, args, inputs, outputs, axes, meta in jobs:
-        with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
-            raw = Path(tmp) / "raw.onnx"
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer notes on shape-dependent values: checked by the caller
-                torch.onnx.export(graph, args, str(raw), input_names=inputs, output_names=outputs,
-                                  dynamic_axes={k: v for k, v in axes.items() if k in (*inputs, *outputs)},
-                                  opset_version=opset, dynamo=False)
-            proto = onnx.load(str(raw))
-        del proto.metadata_props[:]
-        for key, value in {"sqe_onnx_part": role, **meta, **common}.items():
-            proto.metadata_props.add(key=key, value=value)
-        onnx.checker.check_model(proto)
-        with atomic_path(Path(directory) / ONNX_PARTS[role]) as tmp_path:
-            onnx.save(proto, str(tmp_path))
-        written[role] = ONNX_PARTS[role]
-    return written
+        _write_graph(graph, args, inputs, outputs, axes, {"sqe_onnx_part": role, **meta, **common},
+                     Path(directory) / ONNX_PARTS[role], opset)
+    return {job[0]: ONNX_PARTS[job[0]] for job in jobs}
 
 
 def compare_backends(model, onnx_path: Path, enrollment: dict[str, np.ndarray], embedding: str,
