@@ -123,11 +123,15 @@ class RoundedWeights:
         return hit[1], hit[2]
 
 
-def rounded_bf16_conv(conv: nn.Conv2d, h: torch.Tensor, weights: RoundedWeights, padding=None) -> torch.Tensor:
+def rounded_bf16_conv(conv: nn.Conv2d, h: torch.Tensor, weights: RoundedWeights, padding=None,
+                      bf16_input: bool = False) -> torch.Tensor:
     """``leaky_relu(conv(h))`` as a bf16 convolution computes it (bf16 inputs and weights, float32 sums, bf16
-    output), in float32 arithmetic: for CPUs without native bf16 (``native_bf16``) and the ONNX graph."""
+    output), in float32 arithmetic: for CPUs without native bf16 (``native_bf16``) and the ONNX graph.
+    ``bf16_input``: ``h`` holds bf16 values already (a previous layer's output, zero padding), so rounding it
+    again would change nothing and is skipped."""
     w, b = weights(conv)
-    y = to_bf16(Fn.conv2d(to_bf16(h), w, b, conv.stride, conv.padding if padding is None else padding))
+    h = h if bf16_input else to_bf16(h)
+    y = to_bf16(Fn.conv2d(h, w, b, conv.stride, conv.padding if padding is None else padding))
     return to_bf16(Fn.leaky_relu(y, 0.1))
 
 
@@ -146,8 +150,9 @@ class SpectralCNN(nn.Module):
     def forward(self, spec: torch.Tensor, rounded: RoundedWeights | None = None) -> torch.Tensor:
         """``rounded``: bf16 by rounding around float32 convolutions (else as autocast, if active, runs them)."""
         h = spec
-        for conv in self.convs:
-            h = Fn.leaky_relu(conv(h), 0.1) if rounded is None else rounded_bf16_conv(conv, h, rounded)
+        for i, conv in enumerate(self.convs):
+            h = Fn.leaky_relu(conv(h), 0.1) if rounded is None else rounded_bf16_conv(conv, h, rounded,
+                                                                                     bf16_input=i > 0)
         return h.flatten(1, 2).transpose(1, 2)  # channel-major, as the package flattens
 
 

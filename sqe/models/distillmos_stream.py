@@ -25,8 +25,8 @@ from sqe.models.distillmos import DIM, HOP, WIN, DistillMOSFrontEnd, RoundedWeig
 class _StreamConv:
     """One of the CNN's convolutions (with its activation) over input columns that arrive in blocks."""
 
-    def __init__(self, conv: torch.nn.Conv2d, rounded: RoundedWeights | None):
-        self.conv, self.rounded = conv, rounded
+    def __init__(self, conv: torch.nn.Conv2d, rounded: RoundedWeights | None, bf16_input: bool):
+        self.conv, self.rounded, self.bf16_input = conv, rounded, bf16_input  # bf16_input: a previous layer's output
         self.stride = conv.stride  # (frequency, time)
         self.kept: torch.Tensor | None = None  # input columns [first, first + kept width)
         self.first = -1  # index of the first kept column (-1: the zero padding column before the input)
@@ -51,7 +51,7 @@ class _StreamConv:
             if self.rounded is None:
                 out = Fn.leaky_relu(Fn.conv2d(cols, self.conv.weight, self.conv.bias, self.stride), 0.1)
             else:
-                out = rounded_bf16_conv(self.conv, cols, self.rounded, padding=(0, 0))
+                out = rounded_bf16_conv(self.conv, cols, self.rounded, padding=(0, 0), bf16_input=self.bf16_input)
         else:  # nothing complete yet: no columns, with the shape the next convolution expects
             bins = (h.shape[-2] - self.conv.kernel_size[0]) // self.stride[0] + 1
             out = h.new_zeros(h.shape[0], self.conv.out_channels, bins, 0)
@@ -68,7 +68,7 @@ class StreamingFrontEnd:
     def __init__(self, frontend: DistillMOSFrontEnd):
         self.mode = frontend.bf16_mode(torch.device("cpu"))
         rounded = frontend.rounded if self.mode == "rounded" else None
-        self.convs = [_StreamConv(conv, rounded) for conv in frontend.cnn.convs]
+        self.convs = [_StreamConv(conv, rounded, bf16_input=i > 0) for i, conv in enumerate(frontend.cnn.convs)]
         self.window = torch.hann_window(WIN)
         self.tail = torch.zeros(2 * HOP)  # samples [160 (t - 2), received): before 0 the leading zeros
         self.received = 0

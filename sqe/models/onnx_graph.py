@@ -86,18 +86,20 @@ class DistillMOSPart(nn.Module):
         gain = (re ** 2 + im ** 2).sqrt().clamp_min(1e-12).pow(self.compress - 1.0)
         return torch.stack([re * gain, im * gain], dim=1)
 
-    def layer(self, conv: nn.Conv2d, h: torch.Tensor, padding) -> torch.Tensor:
-        """``leaky_relu(conv(h))`` with ``padding``, bf16 emulated by rounding for a bf16 front end."""
+    def layer(self, conv: nn.Conv2d, h: torch.Tensor, padding, bf16_input: bool) -> torch.Tensor:
+        """``leaky_relu(conv(h))`` with ``padding``, bf16 emulated by rounding for a bf16 front end;
+        ``bf16_input``: ``h`` is a previous layer's (rounded) output, not rounded again (a Cast pair less)."""
         if self.bf16:
-            h = _bf16(Fn.conv2d(_bf16(h), _bf16(conv.weight), _bf16(conv.bias), conv.stride, padding))
+            h = h if bf16_input else _bf16(h)
+            h = _bf16(Fn.conv2d(h, _bf16(conv.weight), _bf16(conv.bias), conv.stride, padding))
             return _bf16(Fn.leaky_relu(h, 0.1))
         return Fn.leaky_relu(Fn.conv2d(h, conv.weight, conv.bias, conv.stride, padding), 0.1)
 
     def forward(self, padded: torch.Tensor) -> torch.Tensor:
         x = Fn.pad(padded[:, None], ((self.basis.shape[-1] - self.hop) // 2,) * 2, mode="reflect")
         h = self.spectrum(x)  # (1, 2, 161, T)
-        for conv in self.encoder.frontend.cnn.convs:
-            h = self.layer(conv, h, conv.padding)
+        for i, conv in enumerate(self.encoder.frontend.cnn.convs):
+            h = self.layer(conv, h, conv.padding, bf16_input=i > 0)
         return h.flatten(1, 2).transpose(1, 2)[:, 1:]  # (1, L, 1024): CNN frame 0 lies before the signal
 
 

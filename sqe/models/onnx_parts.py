@@ -53,9 +53,9 @@ class StreamGraph(DistillMOSPart):
 
     def forward(self, samples: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
         h = self.spectrum(samples[:, None])  # (1, 2, 161, n): no padding
-        for conv in self.encoder.frontend.cnn.convs:
+        for i, conv in enumerate(self.encoder.frontend.cnn.convs):
             edge = torch.zeros_like(h[..., :1])  # (1, C, F, 1) + (1, 1, 1, p): p zero columns
-            h = self.layer(conv, torch.cat([edge + left, h, edge + right], dim=-1), (0, 0))
+            h = self.layer(conv, torch.cat([edge + left, h, edge + right], dim=-1), (0, 0), bf16_input=i > 0)
         return self.encoder.project(h.flatten(1, 2).transpose(1, 2))  # (1, m, D)
 
 

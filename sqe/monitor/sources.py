@@ -156,7 +156,9 @@ def _open_when_there(path: Path, timeout_s: float):
         if time.monotonic() - started > timeout_s:
             raise SqeError(f"{path}: no such file (waited {timeout_s:g} s for it to appear)")
         time.sleep(0.05)
-    return open(path, "rb")
+    # unbuffered: a buffered reader's seek(0) inside its buffer returns the header as it was when buffered, so a
+    # length the writer puts into the header when it closes the file would never be seen
+    return open(path, "rb", buffering=0)
 
 
 def _header(file, size: int, parse, missing: str, timeout_s: float, poll_s: float):

@@ -81,6 +81,21 @@ def test_bf16_by_rounding_matches_bf16_autocast(monkeypatch):
     assert D.DistillMOSFrontEnd(precision="fp32").bf16_mode(torch.device("cpu")) == "fp32"
 
 
+def test_rounded_cnn_skips_only_roundings_that_change_nothing():
+    """Layers after the first take the previous layer's bf16 output and do not round it again: bit-identical to
+    rounding every layer's input as a bf16 convolution does."""
+    cnn, weights = D.DistillMOSFrontEnd(precision="bf16").cnn, D.RoundedWeights()
+    spec = torch.randn(1, 2, 161, 23)
+    h = spec
+    for conv in cnn.convs:
+        w, b = weights(conv)
+        y = D.to_bf16(Fn.conv2d(D.to_bf16(h), w, b, conv.stride, conv.padding))
+        h = D.to_bf16(Fn.leaky_relu(y, 0.1))
+        assert torch.equal(h, D.to_bf16(h))  # what the next layer may rely on
+    with torch.no_grad():
+        assert torch.equal(cnn(spec, weights), h.flatten(1, 2).transpose(1, 2))
+
+
 def test_frames_are_centred_on_the_grid(frontend):
     """A click's response, weighted by its energy, centres on the frame that holds it: within 0.25 frames of
     the grid's centre for the click position (without the 240-sample prefix it would be off by ~0.45)."""

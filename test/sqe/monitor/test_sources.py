@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import struct
+import threading
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from sqe.monitor.sources import PcmFormat, flac_streaminfo, parse_wav_header
+from sqe.monitor.sources import CLOSED, FollowFlac, FollowWav, PcmFormat, flac_streaminfo, parse_wav_header
 from sqe.utils.errors import SqeError
 
 
@@ -35,6 +36,27 @@ def test_a_header_still_being_written_or_foreign(tmp_path):
     alaw = head[:20] + struct.pack("<H", 6) + head[22:]
     with pytest.raises(SqeError, match="format tag 6 with 16 bits is not supported"):
         parse_wav_header(alaw, "x.wav")
+
+
+@pytest.mark.parametrize("fmt,follower", [("WAV", FollowWav), ("FLAC", FollowFlac)])
+def test_the_length_a_closing_writer_puts_into_the_header_ends_the_follow(tmp_path, fmt, follower):
+    """A writer that closes the file writes the length into the header, in place, while the follower polls it:
+    the follower sees it (a buffered reader kept the header of its first poll and waited for the idle timeout)."""
+    x = np.sin(np.arange(3000) / 7).astype(np.float32) * 0.5
+    path = tmp_path / f"live.{fmt.lower()}"
+    writer = sf.SoundFile(str(path), "w", 16000, 1, format=fmt, subtype="PCM_16")
+    writer.write(x)
+    writer.flush()  # a WAV header still says "length unknown", FLAC's STREAMINFO 0 samples
+    src = follower(path, poll_s=0.01, idle_timeout_s=5.0)
+    closer = threading.Timer(0.5, writer.close)  # while the follower polls the header, caught up
+    closer.start()
+    chunks = []
+    while (data := src.read()) is not None:
+        chunks.append(data)
+    closer.join()
+    src.close()
+    assert src.end_reason == CLOSED  # not "no growth for 5 s"
+    np.testing.assert_allclose(src.format.decode(b"".join(chunks))[:, 0], x, atol=1 / 32767)
 
 
 def test_flac_streaminfo_gives_rate_channels_and_length(tmp_path):
