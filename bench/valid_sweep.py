@@ -11,7 +11,7 @@ training-seed standard deviation are ties, decided by a second metric and then b
 Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
-- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, lr, epochs, average_best): the model retrained with
+- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, epochs, average_best): the model retrained with
   `sqe.bin.train --set KEY=VALUE` on the recipe's data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
   sweeps/<name>/<value>/egs/mini with conf/data.yaml changed, so each value has its own corpus, teacher and
@@ -61,6 +61,7 @@ SWEEPS = {
     # the embedding's capacity (paper: D_P 128, decoders 256 wide; the recipe keeps them small for CPU)
     "d_p": ("train", "model.scl.d_p", [32, 64, 128]),
     "hidden": ("train", "model.hidden", [[64, 64], [128, 128]]),
+    "d_z": ("train", "model.d_z", [32, 64]),  # the decoders' output size (z_MOS, z_scl; paper: 64)
     "lr": ("train", "optim.lr", [5e-4, 1e-3, 2e-3]),  # Adam's peak rate (linear decay to min_lr)
     # corpus sweeps: each value sets dotted keys of conf/data.yaml (a dict value is merged into the recipe's)
     "frame_loss": ("data", "degrade.ranges", [
