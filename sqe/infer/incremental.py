@@ -11,21 +11,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sqe.infer.latent_context import LatentContext
 from sqe.models.distillmos_stream import StreamingFrontEnd
 from sqe.models.encoders import DistillMOSEncoder
 
 
-class IncrementalEncoder:
+class IncrementalEncoder(LatentContext):
     def __init__(self, encoder: DistillMOSEncoder):
         self.encoder = encoder
         self.front = StreamingFrontEnd(encoder.frontend)
         self.context = sum(conv.kernel_size[0] // 2 for conv in encoder.convs)
         self.latents = torch.zeros(0, encoder.proj.out_features)  # projected latent frames [start, end)
         self.start = 0
-
-    @property
-    def end(self) -> int:
-        return self.start + self.latents.shape[0]
 
     @torch.no_grad()
     def push(self, samples: np.ndarray, peak: float) -> None:
@@ -42,14 +39,6 @@ class IncrementalEncoder:
             self.latents = torch.cat([self.latents, self.encoder.project(feats)])
 
     @torch.no_grad()
-    def frames(self, a: int, b: int, final: bool = False) -> np.ndarray:
-        """X frames ``[a, b)`` before output normalisation; frames before ``a`` are not asked for again."""
-        c0, c1 = max(self.start, a - self.context), self.end if final else b + self.context
-        if c1 > self.end or max(0, a - self.context) < self.start:
-            raise IndexError(f"X frames [{a}, {b}) need latent frames [{a - self.context}, {c1}), "
-                             f"have [{self.start}, {self.end})")
-        h = self.latents[c0 - self.start:c1 - self.start][None]
-        x = self.encoder.convolve(h, torch.ones(h.shape[:2], dtype=torch.bool))[0, a - c0:b - c0]
-        keep = max(self.start, b - self.context)
-        self.latents, self.start = self.latents[keep - self.start:], keep
+    def _convolve(self, latents: torch.Tensor) -> np.ndarray:
+        x = self.encoder.convolve(latents[None], torch.ones(1, latents.shape[0], dtype=torch.bool))[0]
         return x.float().numpy()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sqe.infer.latent_context import LatentContext
+
 COL = 160  # spectrum hop (samples)
 FRAME = 2 * COL  # latent frame hop
 RECEPTIVE = 6  # columns each side of a CNN frame's centre column 2 f
@@ -26,7 +28,7 @@ def _empty_pad() -> np.ndarray:
     return np.zeros((1, 1, 1, 0), dtype=np.float32)
 
 
-class OnnxIncrementalEncoder:
+class OnnxIncrementalEncoder(LatentContext):
     """``push(samples, peak)``, ``finish()``, ``frames(a, b, final)`` as sqe.infer.incremental.IncrementalEncoder;
     ``stream`` and ``heads``: ONNX Runtime sessions of the two part graphs; ``context``: frames each side the
     context convolutions see; ``dim``, ``latent_dim``: sizes of X and of the projected latents."""
@@ -40,10 +42,6 @@ class OnnxIncrementalEncoder:
         self.latents = np.zeros((0, latent_dim), dtype=np.float32)  # projected latent frames [start, end)
         self.start = 0
         self._no_x = np.zeros((1, 1, dim), dtype=np.float32)
-
-    @property
-    def end(self) -> int:
-        return self.start + self.latents.shape[0]
 
     def push(self, samples: np.ndarray, peak: float) -> None:
         """The next samples of the (input-normalised) stream; ``peak``: the level the encoder divides by."""
@@ -94,14 +92,6 @@ class OnnxIncrementalEncoder:
             self.buffer = self.buffer[min(keep - self.origin, self.buffer.size):]
             self.origin = keep
 
-    def frames(self, a: int, b: int, final: bool = False) -> np.ndarray:
-        """X frames ``[a, b)`` before output normalisation; frames before ``a`` are not asked for again."""
-        c0, c1 = max(self.start, a - self.context), self.end if final else b + self.context
-        if c1 > self.end or max(0, a - self.context) < self.start:
-            raise IndexError(f"X frames [{a}, {b}) need latent frames [{a - self.context}, {c1}), "
-                             f"have [{self.start}, {self.end})")
-        window = np.ascontiguousarray(self.latents[c0 - self.start:c1 - self.start])[None]
-        (x,) = self.heads.run(["x"], {"x_in": self._no_x, "lat_in": window})
-        keep = max(self.start, b - self.context)
-        self.latents, self.start = self.latents[keep - self.start:], keep
-        return x[0, a - c0:b - c0]
+    def _convolve(self, latents: np.ndarray) -> np.ndarray:
+        (x,) = self.heads.run(["x"], {"x_in": self._no_x, "lat_in": np.ascontiguousarray(latents)[None]})
+        return x[0]

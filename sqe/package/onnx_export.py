@@ -87,8 +87,9 @@ def _write_graph(graph, args: tuple, inputs: list[str], outputs: list[str], axes
         onnx.save(proto, str(tmp_path))
 
 
-def export_graph(model, path: Path, opset: int) -> None:
-    """``model.onnx`` of an LSSQAModel with its backend metadata, written to ``path``."""
+def export_graph(model, path: Path, opset: int, model_id: str | None = None) -> None:
+    """``model.onnx`` of an LSSQAModel with its backend metadata, written to ``path``; ``model_id``: the model's
+    fingerprint (sqe.models.onnx_parts.fingerprint), computed here if not given."""
     import torch
 
     from sqe.models.onnx_graph import ExportGraph, pad_layout
@@ -109,7 +110,8 @@ def export_graph(model, path: Path, opset: int) -> None:
             "level": model.encoder.level,
             "context_frames": "" if model.encoder.context_frames is None else str(model.encoder.context_frames),
             "decoder_context": str(model.decoder_context),
-            "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim), "model": fingerprint(model)}
+            "embeddings": ",".join(model.embedding_names), "dim": str(model.encoder.dim),
+            "model": model_id or fingerprint(model)}
     _write_graph(graph, (padded, x_in), ["padded", "x_in"], names, axes, meta, path, opset)
 
 
@@ -134,8 +136,9 @@ def streamed_outputs(backend: OnnxBackend, wav: np.ndarray, embedding: str) -> d
     return backend.decode(xs, ["q", embedding])
 
 
-def export_parts(model, directory: Path, opset: int) -> dict[str, str]:
-    """Write the part graphs of ``model`` (sqe.models.onnx_parts) into ``directory``: ``{role: file name}``."""
+def export_parts(model, directory: Path, opset: int, model_id: str | None = None) -> dict[str, str]:
+    """Write the part graphs of ``model`` (sqe.models.onnx_parts) into ``directory``: ``{role: file name}``;
+    ``model_id`` as for ``export_graph``."""
     import torch
 
     from sqe.models.encoders import DistillMOSEncoder
@@ -160,7 +163,7 @@ def export_parts(model, directory: Path, opset: int) -> dict[str, str]:
                      {"samples": {1: "samples"}, "left": {3: "pad_left"}, "right": {3: "pad_right"},
                       "latents": {1: "frames"}},
                      {"geometry": STREAM_GEOMETRY}))
-    common = {"dim": str(dim), "latent_dim": str(latent_dim), "model": fingerprint(model)}
+    common = {"dim": str(dim), "latent_dim": str(latent_dim), "model": model_id or fingerprint(model)}
     for role, graph, args, inputs, outputs, axes, meta in jobs:
         _write_graph(graph, args, inputs, outputs, axes, {"sqe_onnx_part": role, **meta, **common},
                      Path(directory) / ONNX_PARTS[role], opset)
@@ -202,13 +205,15 @@ def add_onnx_to_dir(root: Path, where: str, conf: ExportConf, log) -> dict[str, 
     """Export, check and register ``model.onnx`` in the package directory ``root``."""
     import onnxruntime
 
+    from sqe.models.onnx_parts import fingerprint
     from sqe.package.load import load_package
 
     package = load_package(root)
     with tempfile.TemporaryDirectory(prefix="sqe-onnx-") as tmp:
         candidate = Path(tmp) / ONNX_FILE
-        export_graph(package.model, candidate, conf.opset)
-        roles = export_parts(package.model, Path(tmp), conf.opset)
+        model_id = fingerprint(package.model)  # one hash of the weights for all graphs
+        export_graph(package.model, candidate, conf.opset, model_id)
+        roles = export_parts(package.model, Path(tmp), conf.opset, model_id)
         parts = sorted(roles.values())
         diffs = compare_backends(package.model, candidate, package.enrollment, package.embedding, conf,
                                  {role: str(Path(tmp) / name) for role, name in roles.items()})
