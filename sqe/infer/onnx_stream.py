@@ -6,9 +6,10 @@ Geometry (the DistillMOS front end, sqe.models.distillmos): spectrum column t co
 signal) is made from columns ``2 f - 6 .. 2 f + 6`` through six 3-wide convolutions, the last with time stride 2.
 Each run asks the stream graph for the new CNN frames ``[f0, f1)`` from columns ``[2 f0 - 6, 2 f1 + 5)``, the
 fewest that hold their receptive field: the overlap with the previous run is 11 columns at the input and two
-fewer after each convolution (1 into the last, none out of it). The first run starts at column 0 with the offline front end's zero column before every
-convolution, the last (``finish``) ends with the one after it and the zeros and reflection the offline front end
-appends to the signal, so a stream whose level does not change gives the offline latents (tested).
+fewer after each convolution (1 into the last, none out of it). The first run starts at column 0 with the
+offline front end's zero column before every convolution, the last (``finish``) ends with the one after it and
+the zeros and reflection the offline front end appends to the signal, so a stream whose level does not change
+gives the offline latents (tested).
 
 Level: samples are divided by the peak known when they arrive (the caller's running estimate) and kept so.
 """
