@@ -86,14 +86,19 @@ class DistillMOSPart(nn.Module):
         gain = (re ** 2 + im ** 2).sqrt().clamp_min(1e-12).pow(self.compress - 1.0)
         return torch.stack([re * gain, im * gain], dim=1)
 
-    def layer(self, conv: nn.Conv2d, h: torch.Tensor, padding, bf16_input: bool) -> torch.Tensor:
+    def layer(self, conv: nn.Conv2d, h: torch.Tensor, padding, bf16_input: bool,
+              time_major: bool = False) -> torch.Tensor:
         """``leaky_relu(conv(h))`` with ``padding``, bf16 emulated by rounding for a bf16 front end;
-        ``bf16_input``: ``h`` is a previous layer's (rounded) output, not rounded again (a Cast pair less)."""
+        ``bf16_input``: ``h`` is a previous layer's (rounded) output, not rounded again (a Cast pair less);
+        ``time_major``: ``h`` is (B, C, time, frequency), the kernel transposed to match."""
+        w, b, stride = conv.weight, conv.bias, conv.stride
+        if time_major:
+            w, stride, padding = w.transpose(2, 3), stride[::-1], padding[::-1]
         if self.bf16:
             h = h if bf16_input else _bf16(h)
-            h = _bf16(Fn.conv2d(h, _bf16(conv.weight), _bf16(conv.bias), conv.stride, padding))
+            h = _bf16(Fn.conv2d(h, _bf16(w), _bf16(b), stride, padding))
             return _bf16(Fn.leaky_relu(h, 0.1))
-        return Fn.leaky_relu(Fn.conv2d(h, conv.weight, conv.bias, conv.stride, padding), 0.1)
+        return Fn.leaky_relu(Fn.conv2d(h, w, b, stride, padding), 0.1)
 
     def forward(self, padded: torch.Tensor) -> torch.Tensor:
         x = Fn.pad(padded[:, None], ((self.basis.shape[-1] - self.hop) // 2,) * 2, mode="reflect")

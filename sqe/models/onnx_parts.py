@@ -9,11 +9,13 @@ placeholder pass of the encoder each time (for egs/mini's CON1 on one AVX2 core 
   and, for the convolutional-context encoders, ``lat_in`` (1, K, D) projected latents -> ``x`` (1, K, D) (the
   context convolutions, zero padding at both ends of the given frames). Both placeholders are one frame.
 - ``model.stream.onnx`` (DistillMOS encoders): ``samples`` (1, 160 (n + 1)) -> ``latents`` (1, m, D), projected
-  latents of CNN frames from n spectrum columns, every convolution without padding in time. ``left`` and
-  ``right`` (1, 1, 1, p) with p = 1 put one zero column before / after every convolution's input, as the offline
-  front end pads at the start and the end of a signal; p = 0 computes interior frames only. A stream
-  (sqe.infer.onnx_stream) gives each step the spectrum columns of its new frames and their receptive field; the
-  overlap between steps shrinks by two columns per convolution, so the deep (costly) layers recompute little.
+  latents of the CNN frames that n new spectrum columns complete. The graph is stateless; the caller carries each
+  convolution's state: ``state0`` .. ``state5`` (1, C, k, F), time before frequency, are the input columns each convolution kept from the
+  previous run (at the start one zero column, the offline front end's padding), put before the new columns; every
+  convolution runs unpadded in time, so each column of each layer is computed once. ``tail0`` .. ``tail5`` are
+  the last two input columns of each convolution, from which the caller takes the next states (2 columns; 1 or
+  2 for the last convolution, whose time stride is 2). ``right`` (1, 1, p, 1) with p = 1 puts one zero column
+  after every convolution's input, as the offline front end pads the end of a signal (sqe.infer.onnx_stream).
 """
 from __future__ import annotations
 
@@ -48,15 +50,28 @@ class HeadsGraph(nn.Module):
 
 
 class StreamGraph(DistillMOSPart):
-    """``StreamGraph(encoder)``, ``forward(samples, left, right) -> latents``: DistillMOS CNN frames of a run of
-    spectrum columns."""
+    """``StreamGraph(encoder)``, ``forward(samples, right, *states) -> (latents, *tails)``: DistillMOS CNN frames
+    completed by a run of new spectrum columns, each convolution continuing from its state."""
 
-    def forward(self, samples: torch.Tensor, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-        h = self.spectrum(samples[:, None])  # (1, 2, 161, n): no padding
-        for i, conv in enumerate(self.encoder.frontend.cnn.convs):
-            edge = torch.zeros_like(h[..., :1])  # (1, C, F, 1) + (1, 1, 1, p): p zero columns
-            h = self.layer(conv, torch.cat([edge + left, h, edge + right], dim=-1), (0, 0), bf16_input=i > 0)
-        return self.encoder.project(h.flatten(1, 2).transpose(1, 2))  # (1, m, D)
+    def forward(self, samples: torch.Tensor, right: torch.Tensor, *states: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        # time-major (1, C, time, frequency): a state's columns and a tail are contiguous blocks, which ONNX
+        # Runtime concatenates and slices far faster than single columns of the time-last layout
+        h = self.spectrum(samples[:, None]).transpose(2, 3)  # (1, 2, n, 161): no padding
+        tails = []
+        for i, (conv, state) in enumerate(zip(self.encoder.frontend.cnn.convs, states)):
+            edge = right.expand(1, h.shape[1], -1, h.shape[3])  # (1, C, p, F): p zero columns
+            h = torch.cat([state, h, edge], dim=2)
+            tails.append(h[:, :, -2:])
+            h = self.layer(conv, h, (0, 0), bf16_input=i > 0, time_major=True)
+        return (self.encoder.project(h.transpose(2, 3).flatten(1, 2).transpose(1, 2)), *tails)  # (1, m, D)
+
+    def state_shapes(self) -> list[tuple[int, int]]:
+        """(channels, frequency bins) of each convolution's input."""
+        shapes, bins = [], self.basis.shape[0] // 2
+        for conv in self.encoder.frontend.cnn.convs:
+            shapes.append((conv.in_channels, bins))
+            bins = (bins - conv.kernel_size[0]) // conv.stride[0] + 1
+        return shapes
 
 
 def fingerprint(model: LSSQAModel) -> str:

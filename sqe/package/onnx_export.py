@@ -33,7 +33,7 @@ from sqe.utils.atomic import atomic_path, write_text_atomic
 from sqe.utils.errors import SqeError
 
 PROBE_SEED = 20261206
-PARTS_FORMAT = "sqe-onnx-parts-1"  # the part graphs' layout (sqe.models.onnx_parts)
+PARTS_FORMAT = "sqe-onnx-parts-2"  # the part graphs' layout (sqe.models.onnx_parts)
 STREAM_BLOCK = 1600  # samples per push when the probe is streamed (0.1 s, the monitor's default step)
 
 
@@ -156,12 +156,14 @@ def export_parts(model, directory: Path, opset: int, model_id: str | None = None
              {"context": "1" if heads.context else "0",
               "conv_context": "" if conv_context is None else str(conv_context)})]
     if isinstance(model.encoder, DistillMOSEncoder):
-        columns = 31
-        jobs.append(("stream", StreamGraph(model.encoder).eval(),
-                     (torch.zeros(1, 160 * (columns + 1)), torch.zeros(1, 1, 1, 1), torch.zeros(1, 1, 1, 0)),
-                     ["samples", "left", "right"], ["latents"],
-                     {"samples": {1: "samples"}, "left": {3: "pad_left"}, "right": {3: "pad_right"},
-                      "latents": {1: "frames"}},
+        stream = StreamGraph(model.encoder).eval()
+        shapes = stream.state_shapes()
+        states = [f"state{i}" for i in range(len(shapes))]
+        jobs.append(("stream", stream,
+                     (torch.zeros(1, 160 * 32), torch.zeros(1, 1, 0, 1), *(torch.zeros(1, c, 2, f) for c, f in shapes)),
+                     ["samples", "right", *states], ["latents", *(f"tail{i}" for i in range(len(shapes)))],
+                     {"samples": {1: "samples"}, "right": {2: "pad_right"}, "latents": {1: "frames"},
+                      **{name: {2: f"kept{i}"} for i, name in enumerate(states)}},
                      {"geometry": STREAM_GEOMETRY}))
     common = {"dim": str(dim), "latent_dim": str(latent_dim), "model": model_id or fingerprint(model)}
     for role, graph, args, inputs, outputs, axes, meta in jobs:

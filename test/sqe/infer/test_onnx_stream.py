@@ -70,8 +70,10 @@ def test_the_stream_keeps_only_what_its_next_run_reads(graphs):
         encoder.push(x[a:a + 1600], 4.0)
         ready = (a + 1600) // 320 - 7
         encoder.frames(ready - 5, ready)
-    # samples from the next run's first column (at most 2,240 back), latents of the context convolutions' reach
-    assert encoder.buffer.size <= 2240 and encoder.latents.shape[0] <= 2 * encoder.context + 2
+    # samples of the next spectrum column's window (320) and of the column being filled (< 160); each
+    # convolution's state (2 columns; 1 or 2 for the strided last); latents of the context convolutions' reach
+    assert encoder.tail.size < 480 and encoder.latents.shape[0] <= 2 * encoder.context + 2
+    assert [s.shape[2] for s in encoder.states.values()][:-1] == [2] * 5 and encoder.states["state5"].shape[2] in (1, 2)
     with pytest.raises(IndexError, match=r"X frames \[5, 10\) need latent frames"):
         encoder.frames(5, 10)
 
@@ -91,3 +93,19 @@ def test_part_graphs_of_another_model_are_refused(graphs, tmp_path):
     parts = export_parts(other, tmp_path, 17)
     with pytest.raises(SqeError, match="heads graph does not belong to this model"):
         OnnxBackend(str(graphs[3] / "model.onnx"), parts={role: str(tmp_path / n) for role, n in parts.items()})
+
+
+def test_a_stream_graph_of_another_layout_is_refused_with_the_advice_to_export_again(graphs, tmp_path):
+    import onnx
+
+    d = graphs[3]
+    proto = onnx.load(str(d / "model.stream.onnx"))
+    for prop in proto.metadata_props:
+        if prop.key == "geometry":
+            prop.value = "distillmos-v7-valid-1"  # the layout before per-convolution state
+    onnx.save(proto, str(tmp_path / "model.stream.onnx"))
+    parts = {"heads": str(d / "model.heads.onnx"), "stream": str(tmp_path / "model.stream.onnx")}
+    with pytest.raises(SqeError, match=r"stream graph has another layout than this sqe drives \(geometry "
+                                       r"'distillmos-v7-valid-1', expected 'distillmos-v7-state-1'\).*export the "
+                                       r"package again"):
+        OnnxBackend(str(d / "model.onnx"), parts=parts)
