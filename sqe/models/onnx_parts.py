@@ -10,12 +10,13 @@ placeholder pass of the encoder each time (for egs/mini's CON1 on one AVX2 core 
   context convolutions, zero padding at both ends of the given frames). Both placeholders are one frame.
 - ``model.stream.onnx`` (DistillMOS encoders): ``samples`` (1, 160 (n + 1)) -> ``latents`` (1, m, D), projected
   latents of the CNN frames that n new spectrum columns complete. The graph is stateless; the caller carries each
-  convolution's state: ``state0`` .. ``state5`` (1, C, k, F), time before frequency, are the input columns each convolution kept from the
-  previous run (at the start one zero column, the offline front end's padding), put before the new columns; every
-  convolution runs unpadded in time, so each column of each layer is computed once. ``tail0`` .. ``tail5`` are
-  the last two input columns of each convolution, from which the caller takes the next states (2 columns; 1 or
-  2 for the last convolution, whose time stride is 2). ``right`` (1, 1, p, 1) with p = 1 puts one zero column
-  after every convolution's input, as the offline front end pads the end of a signal (sqe.infer.onnx_stream).
+  convolution's state: ``state0`` .. ``state5`` (1, C, k, F), time before frequency, are the input columns each
+  convolution kept from the previous run (at the start one zero column, the offline front end's padding), put
+  before the new columns; every convolution runs unpadded in time, so each column of each layer is computed
+  once. ``tail0`` .. ``tail5`` are the last two input columns of each convolution, from which the caller takes
+  the next states (2 columns; 1 or 2 for the last convolution, whose time stride is 2). ``right`` (1, 1, p, 1)
+  with p = 1 puts one zero column after every convolution's input, as the offline front end pads the end of a
+  signal (sqe.infer.onnx_stream).
 """
 from __future__ import annotations
 
