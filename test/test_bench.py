@@ -188,10 +188,17 @@ def test_valid_sweep_rules_and_recipe_values():
             "b": {"mean EER [%]": 5.4, "mean I-AUC": 0.8, "mini_val_mixup verif. single [%]": 15.0},
             "c": {"mean EER [%]": 6.0, "mean I-AUC": 0.9, "mini_val_mixup verif. single [%]": 15.5}}
     assert sweep.choose(rows, "detection") == "b"  # within 0.5 points of the best EER: the higher I-AUC
-    assert sweep.choose(rows, "verification") == "b"  # b and c tie on verification: the lower EER
-    assert sweep.choose(rows, "verification", "c") == "b"  # the second metric decides before the recipe
+    # b and c tie on verification and on the frame EER (0.6 points apart, within 0.72): the recipe's value, else
+    # the better verification
+    assert sweep.choose(rows, "verification", "c") == "c" and sweep.choose(rows, "verification") == "b"
+    rows["c"]["mean EER [%]"] = 6.2
+    assert sweep.choose(rows, "verification", "c") == "b"  # 0.8 points: the second metric decides before the recipe
     rows["b"]["mean I-AUC"] = 0.7
     assert sweep.choose(rows, "detection", "b") == "b" and sweep.choose(rows, "detection") == "a"
+    rows["b"]["mean I-AUC"] = 0.709  # within 0.01 of a's: a tie on both, the recipe's value
+    assert sweep.choose(rows, "detection", "b") == "b" and sweep.choose(rows, "detection", "a") == "a"
+    rows["b"]["mean I-AUC"] = 0.711
+    assert sweep.choose(rows, "detection", "a") == "b"
     conf = {"degrade": {"ranges": {"wbgn": {"snr_db": [15, 30]}}}}
     sweep.set_path(conf, "degrade.ranges", {"tclip": {"fer": [0.1, 0.2]}})
     assert conf["degrade"]["ranges"] == {"wbgn": {"snr_db": [15, 30]}, "tclip": {"fer": [0.1, 0.2]}}  # merged
