@@ -11,8 +11,9 @@ training-seed standard deviation are ties, decided by a second metric and then b
 Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
-- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, epochs, average_best): the model retrained with
-  `sqe.bin.train --set KEY=VALUE` on the recipe's data, into sweeps/<name>/<value>/;
+- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, epochs, average_best): the model
+  retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per dotted key) on the recipe's
+  data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
   sweeps/<name>/<value>/egs/mini with conf/data.yaml changed, so each value has its own corpus, teacher and
   validation sets (the recipe's evaluation-set rules).
@@ -63,6 +64,10 @@ SWEEPS = {
     "hidden": ("train", "model.hidden", [[64, 64], [128, 128]]),
     "d_z": ("train", "model.d_z", [32, 64]),  # the decoders' output size (z_MOS, z_scl; paper: 64)
     "lr": ("train", "optim.lr", [5e-4, 1e-3, 2e-3]),  # Adam's peak rate (linear decay to min_lr)
+    # the batch of the contrastive loss (every frame of a batch contrasts with every other): twice the audio
+    # per batch, half the steps; max_audio_s is what fills a batch (about 20 utterances of 6 s at 120 s)
+    "batch": ("train", "batch.max_audio_s, batch.max_utts", [{"batch.max_audio_s": 120.0, "batch.max_utts": 32},
+                                                            {"batch.max_audio_s": 240.0, "batch.max_utts": 64}]),
     # corpus sweeps: each value sets dotted keys of conf/data.yaml (a dict value is merged into the recipe's)
     "frame_loss": ("data", "degrade.ranges", [
         {"degrade.ranges": {"tclip": {"fer": [0.05, 0.15]}, "plc": {"fer": [0.08, 0.2]}}},
@@ -136,6 +141,12 @@ def label_of(value) -> str:
     return json.dumps(value, separators=(",", ":")).replace('"', "")
 
 
+def set_args(key: str, value) -> list[str]:
+    """``sqe.bin.train --set`` arguments of a training trial: one per dotted key of a dict value."""
+    items = value.items() if isinstance(value, dict) else [(key, value)]
+    return [f"{k}={label_of(v)}" for k, v in items]
+
+
 def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed: int | None = None
           ) -> dict[str, float]:
     """One value's validation row; ``seed`` (training sweeps): trained with that seed instead of the config's."""
@@ -145,7 +156,7 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
     if seed is not None and seed != recipe_seed(recipe, model):
         exp = recipe / "sweeps" / name / slug / f"seed{seed}" / model
         run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
-                f"{key}={label}", f"seed={seed}", *TRAIN_INPUTS, "--out", exp), recipe, env)
+                *set_args(key, value), f"seed={seed}", *TRAIN_INPUTS, "--out", exp), recipe, env)
         return row(score_valid(recipe, exp, env))
     if kind in ("train", "data") and made_with(name, value, recipe, model):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
@@ -159,7 +170,7 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
     if kind == "train":
         exp = recipe / "sweeps" / name / slug / model
         run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
-                f"{key}={label}", *TRAIN_INPUTS, "--out", exp), recipe, env)
+                *set_args(key, value), *TRAIN_INPUTS, "--out", exp), recipe, env)
         return row(score_valid(recipe, exp, env))
     tree = recipe_tree(recipe / "sweeps" / name / slug, "mini")
     conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
@@ -200,7 +211,8 @@ def recipe_value(name: str, recipe: Path, model: str, made: bool = False):
         return "mini_enroll_ood"
     if kind == "train":
         source = recipe / "exp" / model / "config.yaml" if made else recipe / "conf" / f"{model}.yaml"
-        return get_path(yaml.safe_load(source.read_text()), key)
+        conf = yaml.safe_load(source.read_text())
+        return {k: get_path(conf, k) for k in values[0]} if isinstance(values[0], dict) else get_path(conf, key)
     source = recipe / "data" / "local" / "mini_corpus" / "config.yaml" if made else recipe / "conf" / "data.yaml"
     conf = yaml.safe_load(source.read_text())
     out = {}
@@ -244,7 +256,7 @@ def made_with(name: str, value, recipe: Path, model: str) -> bool:
     from sqe.utils.config import load_config
 
     made = load_config(TrainConf, recipe / "exp" / model / "config.yaml")
-    wanted = load_config(TrainConf, recipe / "conf" / f"{model}.yaml", [f"{SWEEPS[name][1]}={label_of(value)}"])
+    wanted = load_config(TrainConf, recipe / "conf" / f"{model}.yaml", set_args(SWEEPS[name][1], value))
     return made == wanted
 
 

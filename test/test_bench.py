@@ -175,6 +175,13 @@ def test_valid_sweep_trains_other_seeds_apart_and_averages_them(tmp_path, monkey
     assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=0)["exp"] == \
         tmp_path / "sweeps" / "anchor_stride" / "3" / "con2"  # the config's seed: the single-seed trial
     assert "seed=0" not in calls[1]
+    # a sweep of several keys at once: one --set per key, the recipe's value read key by key
+    (tmp_path / "conf" / "con2.yaml").write_text("seed: 0\nbatch: {max_audio_s: 120.0, max_utts: 32}\n")
+    big = {"batch.max_audio_s": 240.0, "batch.max_utts": 64}
+    assert sweep.recipe_value("batch", tmp_path, "con2") == {"batch.max_audio_s": 120.0, "batch.max_utts": 32}
+    sweep.trial("batch", big, tmp_path, "con2", {}, seed=1)
+    assert {"batch.max_audio_s=240.0", "batch.max_utts=64", "seed=1"} <= set(calls[2])
+    assert "seed1" in str(calls[2][calls[2].index("--out") + 1])
     rows = [{"mini_val_mixup verif. single [%]": v, "mean EER [%]": e} for v, e in ((10.0, 4.0), (12.0, 5.0),
                                                                                    (14.0, 9.0))]
     mean = sweep.over_seeds(rows, "verification")
