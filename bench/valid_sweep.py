@@ -25,7 +25,8 @@ Usage (from the repository root, environment active, on a finished run of bench/
 Writes DIR/egs/mini/sweeps/<name>/<model>/summary.{json,md} (with --seeds: summary_seeds.{json,md}, the means
 over the seeds and the seeds' standard deviation of the rule's metric; other seeds train into
 sweeps/<name>/<value>/seed<K>/) and prints the Markdown. Idempotent: finished trials are skipped (the stages say
-"up to date").
+"up to date"), and a training trial whose resolved config equals a finished one of another training sweep (the lr
+sweep's 1e-3 is the d_z sweep's 32) is scored there instead of retrained.
 """
 from __future__ import annotations
 
@@ -155,8 +156,8 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
     slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
     if seed is not None and seed != recipe_seed(recipe, model):
         exp = recipe / "sweeps" / name / slug / f"seed{seed}" / model
-        run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
-                *set_args(key, value), f"seed={seed}", *TRAIN_INPUTS, "--out", exp), recipe, env)
+        overrides = [*set_args(key, value), f"seed={seed}"]
+        exp = trained_alike(recipe, model, overrides, exp) or train(recipe, model, overrides, exp, env)
         return row(score_valid(recipe, exp, env))
     if kind in ("train", "data") and made_with(name, value, recipe, model):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
@@ -169,8 +170,8 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
         return row(score_valid(recipe, exp, env, tag=f".enroll_{value}", enroll_for={s: value}))
     if kind == "train":
         exp = recipe / "sweeps" / name / slug / model
-        run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set",
-                *set_args(key, value), *TRAIN_INPUTS, "--out", exp), recipe, env)
+        overrides = set_args(key, value)
+        exp = trained_alike(recipe, model, overrides, exp) or train(recipe, model, overrides, exp, env)
         return row(score_valid(recipe, exp, env))
     tree = recipe_tree(recipe / "sweeps" / name / slug, "mini")
     conf = yaml.safe_load((recipe / "conf" / "data.yaml").read_text())
@@ -181,6 +182,32 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
     cache = {**env, "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
     run(["./run.sh", "--stop_stage", "7", "--models", model, "--data_conf", "data.yaml"], tree, cache)
     return row(score_valid(tree, tree / "exp" / model, cache))
+
+
+def train(recipe: Path, model: str, overrides: list[str], exp: Path, env: dict[str, str]) -> Path:
+    run(sqe("launch", "--ngpu", "0", "--", "sqe.bin.train", "--conf", f"conf/{model}.yaml", "--set", *overrides,
+            *TRAIN_INPUTS, "--out", exp), recipe, env)
+    return exp
+
+
+def trained_alike(recipe: Path, model: str, overrides: list[str], exp: Path) -> Path | None:
+    """A finished training trial of another sweep (or of this one, ``exp`` itself) whose resolved config is this
+    trial's: the same model, as training is deterministic on one machine (egs/mini/README.md), so it is scored
+    instead of retrained. Only the training sweeps' trees count (sweeps/<name>/<value>/[seed<K>/]<model>): a
+    corpus sweep's models learned from another corpus."""
+    from sqe.train.conf import TrainConf
+    from sqe.utils.config import load_config
+
+    wanted = load_config(TrainConf, recipe / "conf" / f"{model}.yaml", overrides)
+    for pattern in (f"*/*/{model}/config.yaml", f"*/*/seed*/{model}/config.yaml"):
+        for config in sorted((recipe / "sweeps").glob(pattern)):
+            found = config.parent
+            if (found / "checkpoints" / "best.pt").is_file() and load_config(TrainConf, config) == wanted:
+                if found != exp:
+                    print(f"{exp}: the same training as {found} (resolved configs equal): scoring that",
+                          file=sys.stderr)
+                return found
+    return None
 
 
 TRAIN_INPUTS = ("--train_data", "data/mini_train", "--valid_data", "data/mini_val", "--train_scores",

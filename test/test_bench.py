@@ -189,6 +189,33 @@ def test_valid_sweep_trains_other_seeds_apart_and_averages_them(tmp_path, monkey
                     "sd mini_val_mixup verif. single [%]": 2.0}
 
 
+def test_valid_sweep_scores_an_identical_training_of_another_sweep_instead_of_retraining(tmp_path, monkeypatch):
+    sweep = load("valid_sweep")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "con2.yaml").write_text("seed: 0\nloss:\n  scl: {anchor_stride: 6}\n")
+    calls = []
+    monkeypatch.setattr(sweep, "run", lambda cmd, cwd, env: calls.append(cmd))
+    monkeypatch.setattr(sweep, "score_valid", lambda recipe, exp, env, **kw: {"set": exp})
+    monkeypatch.setattr(sweep, "row", lambda by_set: {"exp": by_set["set"]})
+
+    def finished(exp: Path, config: str) -> Path:
+        (exp / "checkpoints").mkdir(parents=True)
+        (exp / "checkpoints" / "best.pt").write_bytes(b"")
+        (exp / "config.yaml").write_text(config)
+        return exp
+
+    same = "seed: 2\nloss:\n  scl: {anchor_stride: 3}\n"
+    # a corpus sweep's model with the same training config learned from another corpus: not reused
+    finished(tmp_path / "sweeps" / "frame_loss" / "v" / "egs" / "mini" / "exp" / "con2", same)
+    own = tmp_path / "sweeps" / "anchor_stride" / "3" / "seed2" / "con2"
+    assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == own and len(calls) == 1
+    other = finished(tmp_path / "sweeps" / "lr" / "0.001" / "seed2" / "con2", same)
+    finished(tmp_path / "sweeps" / "lr" / "0.002" / "seed2" / "con2", same.replace("seed: 2", "seed: 1"))
+    assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == other and len(calls) == 1
+    (other / "checkpoints" / "best.pt").unlink()  # an unfinished training is not a trial
+    assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == own and len(calls) == 2
+
+
 def test_valid_sweep_rules_and_recipe_values():
     sweep = load("valid_sweep")
     rows = {"a": {"mean EER [%]": 5.0, "mean I-AUC": 0.7, "mini_val_mixup verif. single [%]": 20.0},
