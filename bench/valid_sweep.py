@@ -154,12 +154,8 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
     kind, key, _ = SWEEPS[name]
     label = label_of(value)
     slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in label)
-    if seed is not None and seed != recipe_seed(recipe, model):
-        exp = recipe / "sweeps" / name / slug / f"seed{seed}" / model
-        overrides = [*set_args(key, value), f"seed={seed}"]
-        exp = trained_alike(recipe, model, overrides, exp) or train(recipe, model, overrides, exp, env)
-        return row(score_valid(recipe, exp, env))
-    if kind in ("train", "data") and made_with(name, value, recipe, model):
+    seeded = seed is not None and seed != recipe_seed(recipe, model)
+    if kind in ("train", "data") and not seeded and made_with(name, value, recipe, model):
         return row(score_valid(recipe, recipe / "exp" / model, env))  # the recipe's own run is this trial
     if kind == "score":
         exp = recipe / "exp" / model
@@ -168,9 +164,9 @@ def trial(name: str, value, recipe: Path, model: str, env: dict[str, str], seed:
         exp = recipe / "exp" / model
         s = "mini_val_ood_mixup"
         return row(score_valid(recipe, exp, env, tag=f".enroll_{value}", enroll_for={s: value}))
-    if kind == "train":
-        exp = recipe / "sweeps" / name / slug / model
-        overrides = set_args(key, value)
+    if kind == "train":  # other seeds than the config's train apart, in seed<K>/
+        exp = recipe / "sweeps" / name / slug / (f"seed{seed}" if seeded else "") / model
+        overrides = [*set_args(key, value), *([f"seed={seed}"] if seeded else [])]
         exp = trained_alike(recipe, model, overrides, exp) or train(recipe, model, overrides, exp, env)
         return row(score_valid(recipe, exp, env))
     tree = recipe_tree(recipe / "sweeps" / name / slug, "mini")

@@ -60,12 +60,12 @@ def _part(graph: bytes | str, name: str, where: str, threads: int, model: str | 
     sqe.models.onnx_parts.fingerprint) or of another layout is refused."""
     session = _session(graph, threads)
     meta = session.get_modelmeta().custom_metadata_map
-    layout = sorted(k for k, v in expected.items() if meta.get(k) != v)
+    wrong = sorted(k for k, v in {"sqe_onnx_part": name, "model": model, **expected}.items() if meta.get(k) != v)
+    layout = [k for k in wrong if k in expected]
     if layout and meta.get("model") == model:
         raise SqeError(f"{where}: its {name} graph has another layout than this sqe drives ("
                        + ", ".join(f"{k} {meta.get(k)!r}, expected {expected[k]!r}" for k in layout)
                        + "): made by another version of sqe; export the package again with sqe.bin.export_onnx")
-    wrong = sorted(k for k, v in {"sqe_onnx_part": name, "model": model, **expected}.items() if meta.get(k) != v)
     if wrong:
         raise SqeError(f"{where}: its {name} graph does not belong to this model (metadata {', '.join(wrong)} "
                        f"differ); re-export the package with sqe.bin.export_onnx --overwrite")
