@@ -11,9 +11,9 @@ training-seed standard deviation are ties, decided by a second metric and then b
 Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
-- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, epochs, average_best): the model
-  retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per dotted key) on the recipe's
-  data, into sweeps/<name>/<value>/;
+- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, mixup_dur, epochs, average_best):
+  the model retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per dotted key) on the
+  recipe's data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
   sweeps/<name>/<value>/egs/mini with conf/data.yaml changed, so each value has its own corpus, teacher and
   validation sets (the recipe's evaluation-set rules).
@@ -69,6 +69,10 @@ SWEEPS = {
     # per batch, half the steps; max_audio_s is what fills a batch (about 20 utterances of 6 s at 120 s)
     "batch": ("train", "batch.max_audio_s, batch.max_utts", [{"batch.max_audio_s": 120.0, "batch.max_utts": 32},
                                                             {"batch.max_audio_s": 240.0, "batch.max_utts": 64}]),
+    # durations of the on-the-fly training segments: the paper's 0.2-1.0 s against the 0.4-2.0 s of the evaluation
+    # sets (conf/mixup_set.yaml), whose segments the verification averages
+    "mixup_dur": ("train", "mixup.min_dur, mixup.max_dur", [{"mixup.min_dur": 0.2, "mixup.max_dur": 1.0},
+                                                           {"mixup.min_dur": 0.4, "mixup.max_dur": 2.0}]),
     # corpus sweeps: each value sets dotted keys of conf/data.yaml (a dict value is merged into the recipe's)
     "frame_loss": ("data", "degrade.ranges", [
         {"degrade.ranges": {"tclip": {"fer": [0.05, 0.15]}, "plc": {"fer": [0.08, 0.2]}}},
