@@ -11,7 +11,8 @@ training-seed standard deviation are ties, decided by a second metric and then b
 Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
-- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, mixup_dur, epochs, average_best):
+- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, per_class, mixup_dur, epochs,
+  average_best):
   the model retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per dotted key) on the
   recipe's data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
@@ -69,6 +70,10 @@ SWEEPS = {
     # per batch, half the steps; max_audio_s is what fills a batch (about 20 utterances of 6 s at 120 s)
     "batch": ("train", "batch.max_audio_s, batch.max_utts", [{"batch.max_audio_s": 120.0, "batch.max_utts": 32},
                                                             {"batch.max_audio_s": 240.0, "batch.max_utts": 64}]),
+    # utterances of one class batched together in groups of up to this many (P x K sampling), so that contrastive
+    # anchors find positives in other utterances (with 1 only 40 % of the single-degradation utterances of
+    # mini_train meet another of their class in their batch)
+    "per_class": ("train", "batch.per_class", [1, 2, 4]),
     # durations of the on-the-fly training segments: the paper's 0.2-1.0 s against the 0.4-2.0 s of the evaluation
     # sets (conf/mixup_set.yaml), whose segments the verification averages
     "mixup_dur": ("train", "mixup.min_dur, mixup.max_dur", [{"mixup.min_dur": 0.2, "mixup.max_dur": 1.0},
@@ -236,9 +241,12 @@ def recipe_value(name: str, recipe: Path, model: str, made: bool = False):
         return yaml.safe_load((recipe / "conf" / "score.yaml").read_text()).get(key, 1)
     if kind == "enroll":
         return "mini_enroll_ood"
-    if kind == "train":
+    if kind == "train":  # resolved, so a key the YAML leaves at its default has its value
+        from sqe.train.conf import TrainConf
+        from sqe.utils.config import load_config, to_dict
+
         source = recipe / "exp" / model / "config.yaml" if made else recipe / "conf" / f"{model}.yaml"
-        conf = yaml.safe_load(source.read_text())
+        conf = to_dict(load_config(TrainConf, source))
         return {k: get_path(conf, k) for k in values[0]} if isinstance(values[0], dict) else get_path(conf, key)
     source = recipe / "data" / "local" / "mini_corpus" / "config.yaml" if made else recipe / "conf" / "data.yaml"
     conf = yaml.safe_load(source.read_text())

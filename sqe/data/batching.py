@@ -79,26 +79,69 @@ class UtteranceSet:
         return self.audio.load(it.entry, it.key, start=it.start, end=it.end)
 
 
-def bucket_batches(seconds: np.ndarray, max_utts: int, max_audio_s: float, max_padding_rate: float, jitter: float,
-                   rng: np.random.Generator) -> list[list[int]]:
-    """Sort by (jittered) length and cut greedily into batches of at most ``max_utts`` utterances, ``max_audio_s``
-    seconds of padded audio and ``max_padding_rate`` padding; batch order shuffled."""
+def class_groups(classes: np.ndarray, lengths: np.ndarray, per_class: int, max_spread: float) -> list[list[int]]:
+    """Utterances of one class in groups of up to ``per_class`` of similar length: each class taken in ``lengths``
+    order, a group closed when full or when the next member's length exceeds the group's shortest by more than
+    ``max_spread`` of it (so a group pads no more than a length bucket may). Negative classes (no label) stay alone.
+
+        >>> class_groups(np.array([1, 2, 1, 1, -100, 2]), np.array([1.0, 2.0, 1.05, 2.0, 1.0, 2.1]), 2, 0.1)
+        [[4], [0, 2], [3], [1, 5]]
+    """
+    groups: list[list[int]] = []
+    for c in np.unique(classes):
+        members = np.flatnonzero(classes == c)
+        members = members[np.argsort(lengths[members], kind="stable")].tolist()
+        if c < 0:
+            groups += [[i] for i in members]
+            continue
+        group = [members[0]]
+        for i in members[1:]:
+            if len(group) < per_class and lengths[i] <= lengths[group[0]] * (1.0 + max_spread):
+                group.append(i)
+            else:
+                groups.append(group)
+                group = [i]
+        groups.append(group)
+    return groups
+
+
+def grouped_batches(seconds: np.ndarray, max_utts: int, max_audio_s: float, max_padding_rate: float, jitter: float,
+                    rng: np.random.Generator, classes: np.ndarray | None = None,
+                    per_class: int = 1) -> list[list[list[int]]]:
+    """Batches as lists of groups: the utterances sorted by (jittered) length and cut greedily into batches of at
+    most ``max_utts`` utterances, ``max_audio_s`` seconds of padded audio and ``max_padding_rate`` padding (a
+    batch holds at least one group); batch order shuffled. With ``classes`` and ``per_class`` > 1 the units sorted
+    and cut are the groups of ``class_groups`` (P x K sampling: a labelled utterance meets others of its class of
+    similar length in its batch), ordered by their longest member."""
     noisy = seconds * (1.0 + jitter * rng.uniform(-1, 1, seconds.size))
-    order = np.argsort(noisy, kind="stable")
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        trial = current + [int(i)]
+    if classes is None or per_class == 1:
+        groups = [[int(i)] for i in np.argsort(noisy, kind="stable")]
+    else:
+        groups = sorted(class_groups(np.asarray(classes), noisy, per_class, max_padding_rate),
+                        key=lambda g: float(noisy[g].max()))
+    batches: list[list[list[int]]] = []
+    current: list[list[int]] = []
+    members: list[int] = []
+    for g in groups:
+        trial = members + g
         longest = max(seconds[trial])
         padded = longest * len(trial)
         padding = 1.0 - seconds[trial].sum() / padded
         if current and (len(trial) > max_utts or padded > max_audio_s or padding > max_padding_rate):
             batches.append(current)
-            trial = [int(i)]
-        current = trial
+            current, trial = [], list(g)
+        current.append(g)
+        members = trial
     if current:
         batches.append(current)
     return [batches[j] for j in rng.permutation(len(batches))]
+
+
+def bucket_batches(seconds: np.ndarray, max_utts: int, max_audio_s: float, max_padding_rate: float, jitter: float,
+                   rng: np.random.Generator) -> list[list[int]]:
+    """``grouped_batches`` of single utterances, each batch a flat list of utterance indices."""
+    return [[i for g in b for i in g] for b in grouped_batches(seconds, max_utts, max_audio_s, max_padding_rate,
+                                                               jitter, rng)]
 
 
 def pad_waves(waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

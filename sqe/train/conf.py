@@ -54,6 +54,10 @@ class BatchConf:
     max_audio_s: float = 180.0  # padded audio per batch
     max_padding_rate: float = 0.1  # share of padding in a batch
     length_jitter: float = 0.1  # relative noise on lengths before sorting: other batches every epoch
+    # utterances of one degradation class (utt2cls) put into a batch together, in groups of this many (P x K
+    # sampling of metric learning), so the contrastive loss's anchors find positives in other utterances, not only
+    # in their own; 1: batches by length alone (the paper). Needs the contrastive loss's class labels
+    per_class: int = 1
     audio_memory_mb: float = 1024.0  # decoded training and validation audio kept in memory across epochs (0: none)
     # processes that read, resample, mix and collate the batches while the model trains (0: the training process
     # itself); the batches are the same for any number. Each worker keeps its own audio memory.
@@ -63,6 +67,8 @@ class BatchConf:
     def __post_init__(self) -> None:
         if self.num_workers < 0 or self.prefetch < 1:
             raise ValueError("need num_workers >= 0 and prefetch >= 1")
+        if not 1 <= self.per_class <= self.max_utts:
+            raise ValueError(f"per_class must be between 1 and max_utts ({self.max_utts}), got {self.per_class}")
 
 
 @dataclass

@@ -44,6 +44,16 @@ def shard(idx: list[int], d: Dist) -> list[int]:
     return idx[d.rank:: d.world] if d.enabled else idx
 
 
+def shard_groups(groups: list[list[int]], d: Dist) -> list[int]:
+    """This rank's utterances of a batch of groups: single utterances dealt as ``shard`` deals them, a group of
+    several (one class, batch.per_class) kept whole on one rank, since each rank contrasts only its own frames."""
+    if not d.enabled:
+        return [i for g in groups for i in g]
+    if all(len(g) == 1 for g in groups):
+        return shard([g[0] for g in groups], d)
+    return [i for g in groups[d.rank:: d.world] for i in g]
+
+
 def sync_gradients(params: list[torch.nn.Parameter], n_local: int, d: Dist) -> int:
     """Replace every rank's gradients by the utterance-weighted mean over the ranks; returns the global count."""
     if not d.enabled:
