@@ -12,9 +12,8 @@ Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
 - training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, per_class, mixup_dur, epochs,
-  average_best):
-  the model retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per dotted key) on the
-  recipe's data, into sweeps/<name>/<value>/;
+  average_best): the model retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per
+  dotted key) on the recipe's data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
   sweeps/<name>/<value>/egs/mini with conf/data.yaml changed, so each value has its own corpus, teacher and
   validation sets (the recipe's evaluation-set rules).

@@ -54,9 +54,9 @@ class BatchConf:
     max_audio_s: float = 180.0  # padded audio per batch
     max_padding_rate: float = 0.1  # share of padding in a batch
     length_jitter: float = 0.1  # relative noise on lengths before sorting: other batches every epoch
-    # utterances of one degradation class (utt2cls) put into a batch together, in groups of this many (P x K
-    # sampling of metric learning), so the contrastive loss's anchors find positives in other utterances, not only
-    # in their own; 1: batches by length alone (the paper). Needs the contrastive loss's class labels
+    # utterances of one degradation class (utt2cls) put into a batch together, in groups of up to this many of
+    # similar length (P x K sampling of metric learning), so the contrastive loss's anchors find positives in other
+    # utterances, not only in their own; 1: batches by length alone (the paper). Needs the class labels
     per_class: int = 1
     audio_memory_mb: float = 1024.0  # decoded training and validation audio kept in memory across epochs (0: none)
     # processes that read, resample, mix and collate the batches while the model trains (0: the training process
