@@ -22,6 +22,7 @@ Usage (from the repository root, environment active, on a finished run of bench/
     python bench/valid_sweep.py --recipe DIR/egs/mini --sweep medfilt
     python bench/valid_sweep.py --recipe DIR/egs/mini --sweep scl_weight --model con1
     python bench/valid_sweep.py --recipe DIR/egs/mini --sweep anchor_stride --model con2 --seeds 0 1 2
+    python bench/valid_sweep.py --recipe DIR/egs/mini --sweep scl_weight --model con2 --values 2.0 4.0
 Writes DIR/egs/mini/sweeps/<name>/<model>/summary.{json,md} (with --seeds: summary_seeds.{json,md}, the means
 over the seeds and the seeds' standard deviation of the rule's metric; other seeds train into
 sweeps/<name>/<value>/seed<K>/) and prints the Markdown. Idempotent: finished trials are skipped (the stages say
@@ -55,7 +56,7 @@ SWEEPS = {
     # sqe.bin.analyze reports (min_region_s 0.1 s = 5 frames), so larger sizes are not candidates
     "medfilt": ("score", "medfilt_size", [1, 3, 5, 7, 9]),
     "enrollment": ("enroll", None, ["mini_enroll_ood", "mini_val_ref"]),
-    "scl_weight": ("train", "loss.weights.scl", [0.5, 1.0, 2.0]),
+    "scl_weight": ("train", "loss.weights.scl", [0.5, 1.0, 2.0, 4.0]),
     "epochs": ("train", "optim.epochs", [6, 8, 10]),
     "average_best": ("train", "average_best", [1, 3]),
     "scl_tau": ("train", "loss.scl.tau", [0.05, 0.1, 0.2]),
@@ -148,6 +149,18 @@ def row(by_set: dict[str, dict]) -> dict[str, float]:
 
 def label_of(value) -> str:
     return json.dumps(value, separators=(",", ":")).replace('"', "")
+
+
+def sweep_values(name: str, labels: list[str] | None) -> list:
+    """The values of sweep ``name`` to try: all, or those whose labels (as the tables print them) are given."""
+    values = SWEEPS[name][2]
+    if labels is None:
+        return values
+    known = {label_of(v): v for v in values}
+    unknown = [x for x in labels if x not in known]
+    if unknown:
+        raise SystemExit(f"--values: {', '.join(unknown)} not in sweep '{name}' (its values: {', '.join(known)})")
+    return [known[x] for x in labels]
 
 
 def set_args(key: str, value) -> list[str]:
@@ -336,6 +349,9 @@ def main() -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=None,
                         help="training sweeps: train every value with each of these seeds and choose by the means "
                              "(the config's seed reuses the recipe's run or the single-seed trial)")
+    parser.add_argument("--values", nargs="+", default=None,
+                        help="only these of the sweep's values, as its table labels them (e.g. --values 1.0 2.0 "
+                             "4.0: a re-sweep that leaves out values an earlier sweep already ruled out)")
     parser.add_argument("--rule", choices=sorted(RULES), default=None,
                         help="what picks the value (default: verification for con2, whose job is typing; else "
                              "detection)")
@@ -349,7 +365,7 @@ def main() -> int:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SQE_FEATURE_CACHE": str(recipe / "dump" / "feature_cache")}
     rule = args.rule or ("verification" if args.model == "con2" else "detection")
     rows, per_seed = {}, {}
-    for value in SWEEPS[args.sweep][2]:
+    for value in sweep_values(args.sweep, args.values):
         label = label_of(value)
         if len(args.seeds or []) > 1:
             per_seed[label] = {k: trial(args.sweep, value, recipe, args.model, env, k) for k in args.seeds}

@@ -159,6 +159,15 @@ def test_valid_sweep_reuses_the_recipe_run_only_for_the_value_it_was_made_with(t
     assert sweep.made_with("epochs", 8, tmp_path, "con2") and not sweep.made_with("epochs", 10, tmp_path, "con2")
 
 
+def test_valid_sweep_tries_a_subset_of_values_by_their_labels():
+    sweep = load("valid_sweep")
+    assert sweep.sweep_values("scl_weight", None) == [0.5, 1.0, 2.0, 4.0]
+    assert sweep.sweep_values("scl_weight", ["4.0", "1.0"]) == [4.0, 1.0]
+    assert sweep.sweep_values("hidden", ["[128,128]"]) == [[128, 128]]
+    with pytest.raises(SystemExit, match="3.0 not in sweep 'scl_weight'.*0.5, 1.0, 2.0, 4.0"):
+        sweep.sweep_values("scl_weight", ["3.0"])
+
+
 def test_valid_sweep_trains_other_seeds_apart_and_averages_them(tmp_path, monkeypatch):
     sweep = load("valid_sweep")
     (tmp_path / "conf").mkdir()
