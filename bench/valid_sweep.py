@@ -381,7 +381,7 @@ def main() -> int:
     name = "summary_seeds" if per_seed else "summary"
     write_text_atomic(dest / f"{name}.json", json.dumps({"rows": rows, "chosen": chosen, "recipe": mine,
                                                          "rule": RULES[rule][-1], "seeds": args.seeds,
-                                                         "per_seed": per_seed}, indent=2))
+                                                         "values": args.values, "per_seed": per_seed}, indent=2))
     write_text_atomic(dest / f"{name}.md", "\n".join(text) + "\n")
     print("\n".join(text))
     return 0
