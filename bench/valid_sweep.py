@@ -42,6 +42,7 @@ from pathlib import Path
 import yaml
 
 from sqe.utils.atomic import write_text_atomic  # before test/ joins the path: its sqe/ would shadow the package
+from sqe.utils.cli import DONE_FILE
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "test"))
@@ -219,12 +220,18 @@ def trained_alike(recipe: Path, model: str, overrides: list[str], exp: Path) -> 
     for pattern in (f"*/*/{model}/config.yaml", f"*/*/seed*/{model}/config.yaml"):
         for config in sorted((recipe / "sweeps").glob(pattern)):
             found = config.parent
-            if (found / "checkpoints" / "best.pt").is_file() and load_config(TrainConf, config) == wanted:
+            if finished(found) and load_config(TrainConf, config) == wanted:
                 if found != exp:
                     print(f"{exp}: the same training as {found} (resolved configs equal): scoring that",
                           file=sys.stderr)
                 return found
     return None
+
+
+def finished(exp: Path) -> bool:
+    """Whether the training in ``exp`` ran to its end: the stage's done-record, which sqe.bin.train writes last
+    (best.pt alone is no sign: the trainer rewrites it after every improving epoch, so a killed run has one)."""
+    return (exp / DONE_FILE).is_file()
 
 
 TRAIN_INPUTS = ("--train_data", "data/mini_train", "--valid_data", "data/mini_val", "--train_scores",
@@ -357,7 +364,7 @@ def main() -> int:
                              "detection)")
     args = parser.parse_args()
     recipe = args.recipe.resolve()
-    if not (recipe / "exp" / args.model / "checkpoints" / "best.pt").is_file():
+    if not finished(recipe / "exp" / args.model):
         print(f"{recipe}/exp/{args.model}: no trained model; run the recipe first", file=sys.stderr)
         return 1
     if args.seeds and SWEEPS[args.sweep][0] != "train":
