@@ -211,7 +211,7 @@ def test_valid_sweep_scores_an_identical_training_of_another_sweep_instead_of_re
         (exp / "checkpoints").mkdir(parents=True)
         (exp / "checkpoints" / "best.pt").write_bytes(b"")
         (exp / "config.yaml").write_text(config)
-        (exp / ".done").write_text("{}")  # the stage's done-record, written when sqe.bin.train ends
+        (exp / sweep.DONE_FILE).write_text("{}")  # the stage's done-record, written when sqe.bin.train ends
         return exp
 
     same = "seed: 2\nloss:\n  scl: {anchor_stride: 3}\n"
@@ -222,12 +222,12 @@ def test_valid_sweep_scores_an_identical_training_of_another_sweep_instead_of_re
     other = finished(tmp_path / "sweeps" / "lr" / "0.001" / "seed2" / "con2", same)
     finished(tmp_path / "sweeps" / "lr" / "0.002" / "seed2" / "con2", same.replace("seed: 2", "seed: 1"))
     assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == other and len(calls) == 1
-    (other / ".done").unlink()  # killed: best.pt of an epoch is there, but an unfinished training is not a trial
+    (other / sweep.DONE_FILE).unlink()  # killed: best.pt of an epoch is there, but an unfinished training is not a trial
     assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == own and len(calls) == 2
     finished(own, same)
-    (own / ".done").unlink()  # this trial's own killed run is trained again (sqe.bin.train resumes it)
+    (own / sweep.DONE_FILE).unlink()  # this trial's own killed run is trained again (sqe.bin.train resumes it)
     assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == own and len(calls) == 3
-    (own / ".done").write_text("{}")
+    (own / sweep.DONE_FILE).write_text("{}")
     assert sweep.trial("anchor_stride", 3, tmp_path, "con2", {}, seed=2)["exp"] == own and len(calls) == 3
 
 
