@@ -215,7 +215,8 @@ if stage_on 12 "analysis of data/mini_test_real_mixup with ${packed_models[0]:-n
     require 11 "${exp_dir}/${model}/package/${model}.sqe/package.json"
     run_stage "${cuda_cmd} --gpu ${ngpu} --num_threads ${nj}" "${exp_dir}/${model}/analysis/mini_test_real_mixup/log/analyze.log" \
       sqe.bin.analyze --model "${exp_dir}/${model}/package/${model}.sqe" --data data/mini_test_real_mixup \
-      --png_limit 8 --html --threads "${nj}" --out "${exp_dir}/${model}/analysis/mini_test_real_mixup" "${extra[@]}"
+      --reference data/mini_test_real_mixup/mix_segments --png_limit 8 --html --threads "${nj}" \
+      --out "${exp_dir}/${model}/analysis/mini_test_real_mixup" "${extra[@]}"
   else
     log "no contrastive model (con*) in --models \"${models}\": no package to analyse with"
   fi

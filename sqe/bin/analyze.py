@@ -7,9 +7,11 @@ data dir (--data) or a list file (--list: "path" or "name path" per line). Long 
 scores, speech flags), OUT/labels/NAME.txt (Audacity labels), OUT/scores/NAME.tsv (sed_scores_eval table) and
 OUT/plots/NAME.png; for the run OUT/regions.tsv, OUT/summary.{tsv,json,md}, and with --html OUT/report.html
 (one page to open in a browser: spectrograms with the regions, audio players, click a region to hear it; its
-images and audio lie beside it in OUT/report_files/). An input that cannot be analysed
-(unreadable, empty, NaN, too short) is reported in the summary with the reason, the others go on, and the exit
-status is 1.
+images and audio lie beside it in OUT/report_files/). With --reference (labelled degraded segments, "<name>
+<onset_s> <offset_s> <class>" per line, as a mix-up data dir's mix_segments): OUT/agreement.{json,md}, the
+labelled segments a region found, the false regions and how often a region's type names its segment's class
+(sqe.analyze.agreement). An input that cannot be analysed (unreadable, empty, NaN, too short) is reported in the
+summary with the reason, the others go on, and the exit status is 1.
 
 Archives as a JOB array: `--part K --nparts N` analyses the K-th contiguous block of the inputs (per-file
 outputs in OUT as usual, the block's summary in OUT/parts/partK; figures follow --png_limit per part); the
@@ -45,6 +47,8 @@ STAGE.add_argument("--model", type=Path, required=True, help="model package (dir
 STAGE.add_argument("inputs", type=Path, nargs="*", default=[], metavar="FILE|DIR", help="audio files or folders")
 STAGE.add_argument("--data", type=Path, help="a Kaldi data dir (wav.scp, optional segments)")
 STAGE.add_argument("--list", dest="list_file", type=Path, help="a file of inputs: 'path' or 'name path' per line")
+STAGE.add_argument("--reference", type=Path,
+                   help="labelled segments '<name> <onset_s> <offset_s> <class>' to compare the regions with")
 STAGE.add_argument("--part", type=int, help="analyse only this block (1-based) of the inputs (a JOB array task)")
 STAGE.add_argument("--nparts", type=int, help="number of blocks; without --part: join the parts' summaries")
 
@@ -67,6 +71,10 @@ def _check(ctx: StageContext) -> None:
         from sqe.utils.parts import block
 
         ctx.prepared = block(ctx.prepared, a.part, a.nparts)
+    if a.reference is not None and a.part is None:  # a bad reference stops the run before any audio is read
+        from sqe.analyze.agreement import read_reference
+
+        read_reference(a.reference, [i.name for i in ctx.prepared])
 
 
 def _run(ctx: StageContext) -> int:
@@ -85,6 +93,18 @@ def _run(ctx: StageContext) -> int:
 
 
 def _report(ctx: StageContext, rows: list[dict]) -> int:
+    from sqe.analyze.agreement import AGREEMENT_FILES, read_reference, write_agreement
+
+    a = ctx.args
+    if a.part is None and a.reference is None:  # an earlier run's agreement would describe other regions
+        for name in AGREEMENT_FILES:
+            (a.out / name).unlink(missing_ok=True)
+    if a.part is None and a.reference is not None:
+        labels = read_reference(a.reference, [r["file"] for r in rows])
+        r = write_agreement(a.out, labels, a.reference, rows)
+        ctx.log.info("against %s: %d of %d labelled segments found, %d false regions, type exact for %d of %d "
+                     "regions on segments -> %s/agreement.md", a.reference, r["segments_found"], r["segments"],
+                     r["false_regions"], r["type_exact"], r["regions_on_segments"], a.out)
     failed = [r for r in rows if r["status"] != "ok"]
     regions = sum(r["regions"] or 0 for r in rows)
     ctx.log.info("%d inputs analysed, %d failed, %d degraded regions -> %s/summary.md", len(rows) - len(failed),
@@ -115,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return part_dir(args.out, args.part) if args.part is not None else args.out
 
     return STAGE.main(argv, run=_run, check=_check, identity=_identity, out_dir=out_dir,
-                      inputs=lambda a, c: [p for p in (a.model, a.data, a.list_file) if p])
+                      inputs=lambda a, c: [p for p in (a.model, a.data, a.list_file, a.reference) if p])
 
 
 if __name__ == "__main__":

@@ -94,6 +94,10 @@ def test_stages_end_to_end(recipe):
     page = (analysis / "report.html").read_text()  # the report: every file's regions, assets of the first 8
     assert page.count('class="region-row"') == len((analysis / "regions.tsv").read_text().splitlines()) - 1
     assert len(list((analysis / "report_files").glob("*.flac"))) == min(8, n_test)
+    agreement = json.loads((analysis / "agreement.json").read_text())  # against the spliced segments
+    n_segments = len((recipe / "data" / "mini_test_real_mixup" / "mix_segments").read_text().splitlines())
+    assert (agreement["files"], agreement["labelled_files"], agreement["segments"]) == (n_test, n_test, n_segments)
+    assert agreement["regions"] == page.count('class="region-row"')
 
     documented_analysis_runs_as_written(recipe)
 

@@ -239,3 +239,32 @@ def test_the_onnx_backend_never_imports_torch_and_matches_torch(tiny_package, tm
     np.testing.assert_allclose(a["frames"]["score"], b["frames"]["score"], atol=1e-4)
     assert [(r["onset"], r["offset"], r["type"]) for r in a["regions"]] == \
            [(r["onset"], r["offset"], r["type"]) for r in b["regions"]]
+
+
+def test_a_reference_gives_the_agreement_and_a_bad_one_stops_the_run_first(tiny_package, tmp_path, analyze):
+    rng = np.random.default_rng(36)
+    x, _ = spliced(6.0, "lpf", 2.0, 3.5, rng)
+    write_audio(tmp_path / "in" / "take1.wav", x)
+    write_audio(tmp_path / "in" / "clean.wav", speech_like(4.0, rng))
+    ref = tmp_path / "mix_segments"
+    ref.write_text("clean 0.50 0.90 clip\ntake1 2.00 3.50 lpf\n")  # clean's label is never found
+    out = tmp_path / "out"
+    res = analyze("--model", tiny_package, tmp_path / "in", "--reference", ref, "--png", "false", "--out", out)
+    assert res.returncode == 0, res.stderr
+    typed = [line.split("\t")[5] for line in (out / "regions.tsv").read_text().splitlines()[1:]]
+    assert len(typed) == 1 and typed[0] in ("lpf", "unknown")  # the prototype test above allows either
+    exact = int(typed[0] == "lpf")
+    assert (f"1 of 2 labelled segments found, 0 false regions, type exact for {exact} of 1 regions on segments"
+            in res.stderr)
+    agreement = json.loads((out / "agreement.json").read_text())
+    assert agreement["reference"] == str(ref) and agreement["per_class"]["lpf"]["type_exact"] == exact
+    assert "| labelled segments a region overlaps (found) | 1 / 2 | 50.0 % |" in (out / "agreement.md").read_text()
+
+    again = analyze("--model", tiny_package, tmp_path / "in", "--png", "false", "--out", out)
+    assert again.returncode == 0 and not (out / "agreement.json").exists()  # no stale agreement without labels
+    assert not (out / "agreement.md").exists()
+
+    ref.write_text("take1 2.00 3.50 lpf\ntake1 4.00 3.00 lpf\n")
+    bad = analyze("--model", tiny_package, tmp_path / "in", "--reference", ref, "--out", tmp_path / "o2")
+    assert bad.returncode != 0 and "mix_segments:2: key 'take1': expected 0 <= onset < offset" in bad.stderr
+    assert not (tmp_path / "o2" / "summary.json").exists() and not (tmp_path / "o2" / "files").exists()
