@@ -11,7 +11,7 @@ training-seed standard deviation are ties, decided by a second metric and then b
 Kinds of sweep (--sweep NAME, see SWEEPS):
 - scoring (medfilt): the recipe's models rescored with each score-filter size;
 - enrollment: the out-of-domain validation set scored with each candidate clean enrollment;
-- training (scl_weight, scl_tau, anchor_stride, d_p, hidden, d_z, lr, batch, per_class, mixup_dur, epochs,
+- training (scl_weight, scl_tau, anchor_stride, monitor, d_p, hidden, d_z, lr, batch, per_class, mixup_dur, epochs,
   average_best): the model retrained with `sqe.bin.train --set KEY=VALUE` (a dict value: one KEY=VALUE per
   dotted key) on the recipe's data, into sweeps/<name>/<value>/;
 - corpus (frame_loss, noise_floor): stages 1-7 of the recipe (`--models <model>`) in their own tree
@@ -62,6 +62,9 @@ SWEEPS = {
     "average_best": ("train", "average_best", [1, 3]),
     "scl_tau": ("train", "loss.scl.tau", [0.05, 0.1, 0.2]),
     "anchor_stride": ("train", "loss.scl.anchor_stride", [3, 6]),
+    # the embedding the checkpoint monitor (scl_EER) verifies with: the authors' z_scl, or z~, which CON1 detects
+    # with; it decides which epochs best.pt averages
+    "monitor": ("train", "scl_eer_embedding", ["z_scl", "z_tilde"]),
     # the embedding's capacity (paper: D_P 128, decoders 256 wide; the recipe keeps them small for CPU)
     "d_p": ("train", "model.scl.d_p", [32, 64, 128]),
     "hidden": ("train", "model.hidden", [[64, 64], [128, 128]]),
