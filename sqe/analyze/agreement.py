@@ -92,26 +92,26 @@ def region_agreement(regions: list[AnalysedRegion], labels: Mapping[str, list[La
         on_segments += 1
         found.update((r.file, i) for _, i in hits)
         segment = own[max(hits)[1]]
+        typed, labelled = set(r.type.split("+")), segment.label.split("+")
         c = cls(segment.label)
         c["regions"] += 1
         is_exact = r.type == segment.label
-        is_shared = bool(set(r.type.split("+")) & set(segment.label.split("+")))
+        is_shared = bool(typed.intersection(labelled))
         exact += is_exact
         shares += is_shared
         c["type_exact"] += is_exact
         c["type_shares"] += is_shared
-        for k in segment.label.split("+"):
+        for k in labelled:
             kind(k)["regions"] += 1
-            kind(k)["typed"] += k in r.type.split("+")
+            kind(k)["typed"] += k in typed
     segments = 0
     for name in sorted(analysed & set(labels)):
         for i, s in enumerate(labels[name]):
+            hit = (name, i) in found
             segments += 1
-            cls(s.label)["segments"] += 1
-            cls(s.label)["found"] += (name, i) in found
-            for k in s.label.split("+"):
-                kind(k)["segments"] += 1
-                kind(k)["found"] += (name, i) in found
+            for counts in (cls(s.label), *(kind(k) for k in s.label.split("+"))):
+                counts["segments"] += 1
+                counts["found"] += hit
     return {"files": len(analysed), "labelled_files": len(analysed & set(labels)),
             "labels_not_analysed": len(set(labels) - analysed),
             "segments": segments, "segments_found": len(found), "segments_found_share": _share(len(found), segments),
